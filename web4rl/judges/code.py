@@ -1,0 +1,405 @@
+"""Code checks for generated TypeScript / TSX / JavaScript: extraction, syntax, naming.
+
+Syntax is decided by a real parser (tree-sitter grammars from PyPI), never by regexes. Naming
+conventions are read off the same syntax tree:
+
+* PascalCase: classes, interfaces, type aliases, enums, and components (a top-level function
+  or function-valued constant whose body renders JSX);
+* camelCase: every other function, variable and plain parameter; module-level ``const`` may
+  also be UPPER_SNAKE_CASE (constants); leading ``_``/``$`` are ignored;
+* file names keep the user's style: when the prompt (or the task's files) names a file, a
+  written file with the same stem must spell it the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import PurePosixPath
+
+#: File extensions we check, mapped to the grammar that parses them.
+CODE_EXTENSIONS: dict[str, str] = {
+    ".ts": "ts",
+    ".mts": "ts",
+    ".cts": "ts",
+    ".tsx": "tsx",
+    ".js": "js",
+    ".mjs": "js",
+    ".cjs": "js",
+    ".jsx": "jsx",
+}
+_FENCE_LANGS = {
+    "ts": "ts", "typescript": "ts", "tsx": "tsx", "js": "js", "javascript": "js",
+    "jsx": "jsx", "react": "tsx", "mjs": "js",
+}
+_FENCE_RE = re.compile(r"```([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
+# Statements that only occur in JS/TS source; used to decide whether an unfenced completion is
+# code (the seed's style rows are raw code) rather than prose.
+_CODE_START_RE = re.compile(
+    r"^\s*(?:import\s|export\s|const\s|let\s|var\s|function[\s*]|class\s|interface\s|type\s+\w+\s*=|"
+    r"enum\s|async\s+function|//|/\*|'use |\"use )",
+    re.M,
+)
+
+
+@dataclass(frozen=True)
+class CodeSnippet:
+    """One piece of generated code to check.
+
+    Attributes:
+        text: the source code.
+        language: "ts", "tsx", "js" or "jsx"; None means unknown (parsed as TSX, then TS).
+        path: the file path it is written to when it came from a tool call, else None.
+        origin: "action" (a write in a tool call), "fence" (a markdown code block) or "raw".
+    """
+
+    text: str
+    language: str | None = None
+    path: str | None = None
+    origin: str = "raw"
+
+
+def language_for_path(path: str) -> str | None:
+    """Grammar name for a file path, or None when it is not JS/TS."""
+    return CODE_EXTENSIONS.get(PurePosixPath(path).suffix.lower())
+
+
+def _looks_like_json(text: str) -> bool:
+    s = text.strip()
+    if not s.startswith(("{", "[")):
+        return False
+    try:
+        json.loads(s)
+    except ValueError:
+        return False
+    return True
+
+
+def extract_code_snippets(
+    completion: str,
+    actions: Sequence[Mapping[str, object]] | None = None,
+    code_arg_names: Sequence[str] = ("content", "new_text", "new_content", "code", "replacement"),
+) -> list[CodeSnippet]:
+    """Collect the JS/TS code a completion contains.
+
+    Sources, in order: string arguments named like file contents in tool calls that target a
+    JS/TS path; fenced markdown blocks tagged with a JS/TS language (or untagged but starting
+    like code); and, when neither exists and the whole completion is not JSON, the completion
+    itself if it starts like JS/TS source.
+    """
+    out: list[CodeSnippet] = []
+    for act in actions or ():
+        args = act.get("args")
+        if not isinstance(args, Mapping):
+            continue
+        path = args.get("path")
+        lang = language_for_path(path) if isinstance(path, str) else None
+        if lang is None:
+            continue
+        for name in code_arg_names:
+            val = args.get(name)
+            if isinstance(val, str) and val.strip():
+                out.append(CodeSnippet(val, lang, path, "action"))
+    for m in _FENCE_RE.finditer(completion):
+        tag, body = m.group(1).lower(), m.group(2)
+        if tag in _FENCE_LANGS:
+            out.append(CodeSnippet(body, _FENCE_LANGS[tag], None, "fence"))
+        elif not tag and _CODE_START_RE.search(body) and not _looks_like_json(body):
+            out.append(CodeSnippet(body, None, None, "fence"))
+    if not out and "```" not in completion and not actions and not _looks_like_json(completion):
+        first = completion.lstrip().splitlines()[0] if completion.strip() else ""
+        if _CODE_START_RE.match(first):
+            out.append(CodeSnippet(completion, None, None, "raw"))
+    return out
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@cache
+def _parser(language: str):
+    """A cached tree-sitter parser for one grammar (import is lazy: the extra is optional)."""
+    try:
+        import tree_sitter as ts
+    except ImportError as e:  # pragma: no cover - exercised only without the `code` extra
+        raise RuntimeError(
+            "tree-sitter is not installed: pip install 'web4rl[code]' (tree-sitter, "
+            "tree-sitter-typescript, tree-sitter-javascript)"
+        ) from e
+    if language in ("ts", "tsx"):
+        import tree_sitter_typescript as tst
+
+        lang = tst.language_tsx() if language == "tsx" else tst.language_typescript()
+    elif language in ("js", "jsx"):
+        import tree_sitter_javascript as tsj
+
+        lang = tsj.language()
+    else:
+        raise ValueError(f"unknown code language {language!r}")
+    return ts.Parser(ts.Language(lang))
+
+
+@dataclass(frozen=True)
+class SyntaxResult:
+    """Outcome of parsing one snippet.
+
+    Attributes:
+        ok: True when the tree has no ERROR or MISSING node.
+        language: the grammar that produced the verdict.
+        errors: "line:col: message" for up to 5 error nodes (1-based positions).
+    """
+
+    ok: bool
+    language: str
+    errors: tuple[str, ...] = ()
+
+
+def _error_nodes(node, out: list, limit: int = 5) -> None:
+    if len(out) >= limit:
+        return
+    if node.type == "ERROR" or node.is_missing:
+        out.append(node)
+        return
+    if node.has_error:
+        for c in node.children:
+            _error_nodes(c, out, limit)
+
+
+def parse(snippet: CodeSnippet):
+    """Parse a snippet; returns (tree, language). Unknown language: TSX, falling back to TS
+    (TSX rejects `<T>expr` casts that plain TS accepts)."""
+    candidates = [snippet.language] if snippet.language else ["tsx", "ts"]
+    best = None
+    for lang in candidates:
+        tree = _parser(lang).parse(snippet.text.encode("utf-8"))
+        if not tree.root_node.has_error:
+            return tree, lang
+        if best is None:
+            best = (tree, lang)
+    return best
+
+
+def check_syntax(snippet: CodeSnippet) -> SyntaxResult:
+    """Parse with tree-sitter and report whether the code is syntactically valid."""
+    tree, lang = parse(snippet)
+    if not tree.root_node.has_error:
+        return SyntaxResult(True, lang)
+    nodes: list = []
+    _error_nodes(tree.root_node, nodes)
+    msgs = tuple(
+        f"{n.start_point[0] + 1}:{n.start_point[1] + 1}: "
+        + (f"missing {n.type}" if n.is_missing else "syntax error")
+        for n in nodes
+    )
+    return SyntaxResult(False, lang, msgs)
+
+
+# --------------------------------------------------------------------------- naming
+
+_CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+_PASCAL = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
+_UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
+_JSX_TYPES = frozenset({"jsx_element", "jsx_self_closing_element", "jsx_fragment"})
+_FUNC_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
+_TYPE_DECLS = {
+    "class_declaration": "class",
+    "abstract_class_declaration": "class",
+    "interface_declaration": "interface",
+    "type_alias_declaration": "type",
+    "enum_declaration": "enum",
+}
+
+
+@dataclass(frozen=True)
+class NamingResult:
+    """Outcome of the naming-convention check of one snippet.
+
+    Attributes:
+        ok: True when no violation was found.
+        checked: number of names inspected.
+        violations: "line: kind `name` should be Style" messages.
+    """
+
+    ok: bool
+    checked: int
+    violations: tuple[str, ...] = ()
+
+
+def _contains_jsx(node) -> bool:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type in _JSX_TYPES:
+            return True
+        stack.extend(n.children)
+    return False
+
+
+def _strip(name: str) -> str:
+    return name.lstrip("_$")
+
+
+def _iter_names(root) -> Iterable[tuple[str, str, int, tuple[str, ...]]]:
+    """Yield (name, kind, line, allowed styles) for every declaration we have a rule for."""
+    stack = [(root, 0)]  # (node, depth in function nesting)
+    while stack:
+        node, depth = stack.pop()
+        t = node.type
+        line = node.start_point[0] + 1
+        if t in _TYPE_DECLS:
+            name = node.child_by_field_name("name")
+            if name is not None:
+                yield name.text.decode(), _TYPE_DECLS[t], line, ("PascalCase",)
+        elif t in ("function_declaration", "generator_function_declaration"):
+            name = node.child_by_field_name("name")
+            if name is not None:
+                yield name.text.decode(), *_function_rule(node, depth, line)
+        elif t == "variable_declarator":
+            name = node.child_by_field_name("name")
+            value = node.child_by_field_name("value")
+            if name is not None and name.type == "identifier":
+                if value is not None and (value.type in _FUNC_VALUES or _wraps_component(value)):
+                    yield name.text.decode(), *_function_rule(value, depth, line)
+                else:
+                    is_const = node.parent is not None and node.parent.children[0].type == "const"
+                    styles: tuple[str, ...] = ("camelCase",)
+                    if is_const:
+                        styles = ("camelCase", "UPPER_SNAKE_CASE")
+                    # Module-level constant objects may also be PascalCase (`const Colors = {..}`,
+                    # enums-as-objects), which is common and allowed.
+                    if is_const and depth == 0:
+                        styles = (*styles, "PascalCase")
+                    yield name.text.decode(), "variable", line, styles
+        elif t in ("required_parameter", "optional_parameter"):
+            pat = node.child_by_field_name("pattern")
+            if pat is not None and pat.type == "identifier":
+                yield pat.text.decode(), "parameter", line, ("camelCase",)
+        elif t == "formal_parameters":
+            for c in node.named_children:
+                if c.type == "identifier":  # plain JS parameters
+                    yield c.text.decode(), "parameter", c.start_point[0] + 1, ("camelCase",)
+        inner = depth + (1 if t in _FUNC_VALUES or t.endswith("function_declaration") or t == "method_definition" else 0)
+        stack.extend((c, inner) for c in reversed(node.children))
+
+
+def _wraps_component(value) -> bool:
+    """`memo(() => <div/>)`, `forwardRef(...)`: a call whose arguments render JSX."""
+    return value.type == "call_expression" and _contains_jsx(value)
+
+
+def _function_rule(fn_node, depth: int, line: int) -> tuple[str, int, tuple[str, ...]]:
+    # A top-level function rendering JSX is a component; nested render helpers may be either.
+    if _contains_jsx(fn_node):
+        if depth == 0:
+            return "component", line, ("PascalCase",)
+        return "function", line, ("camelCase", "PascalCase")
+    return "function", line, ("camelCase",)
+
+
+_STYLE_RE = {"camelCase": _CAMEL, "PascalCase": _PASCAL, "UPPER_SNAKE_CASE": _UPPER_SNAKE}
+
+
+def check_naming(snippet: CodeSnippet) -> NamingResult:
+    """Check declaration names against the conventions in the module docstring."""
+    tree, _ = parse(snippet)
+    checked = 0
+    bad: list[str] = []
+    for name, kind, line, styles in _iter_names(tree.root_node):
+        core = _strip(name)
+        if not core:
+            continue
+        checked += 1
+        # A single letter (`i`, `T`) fits every convention.
+        if len(core) == 1 or any(_STYLE_RE[s].match(core) for s in styles):
+            continue
+        bad.append(f"line {line}: {kind} `{name}` should be {' or '.join(styles)}")
+    return NamingResult(not bad, checked, tuple(bad))
+
+
+# --------------------------------------------------------------------------- file names
+
+_FILE_RE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:tsx?|jsx?|mjs|cjs|mts|cts|css|json|md))\b")
+
+
+def file_name_style(stem: str) -> str:
+    """Classify a file stem: PascalCase, camelCase, kebab-case, snake_case or other."""
+    if "-" in stem and re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)+", stem):
+        return "kebab-case"
+    if "_" in stem and re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)+", stem):
+        return "snake_case"
+    if _PASCAL.match(stem):
+        return "PascalCase"
+    if _CAMEL.match(stem):
+        return "camelCase"
+    return "other"
+
+
+def _norm_stem(name: str) -> str:
+    stem = PurePosixPath(name).name.split(".")[0]
+    return re.sub(r"[-_]", "", stem).lower()
+
+
+def file_names_in(text: str) -> list[str]:
+    """File names (with extension) mentioned in free text, in order of appearance."""
+    return _FILE_RE.findall(text)
+
+
+def check_file_names(
+    written_paths: Sequence[str],
+    prompt: str,
+    existing_paths: Iterable[str] = (),
+) -> tuple[str, ...]:
+    """Violations where a written file does not keep the user's file-name style.
+
+    A written path whose stem matches (ignoring case, `-` and `_`) a file named in the prompt or
+    an existing workspace file must use exactly the same base name. Otherwise, when the new
+    file's directory already holds JS/TS files, its stem must follow their dominant style.
+    """
+    named = file_names_in(prompt) + list(existing_paths)
+    by_stem: dict[str, str] = {}
+    for n in named:
+        by_stem.setdefault(_norm_stem(n), PurePosixPath(n).name)
+    out: list[str] = []
+    existing = [p for p in existing_paths if language_for_path(p)]
+    for path in written_paths:
+        base = PurePosixPath(path).name
+        want = by_stem.get(_norm_stem(base))
+        if want is not None:
+            if want.split(".")[0] != base.split(".")[0]:
+                out.append(f"file `{path}` should be named like `{want}` as the user wrote it")
+            continue
+        if language_for_path(path) is None:
+            continue
+        parent = str(PurePosixPath(path).parent)
+        siblings = [
+            file_name_style(PurePosixPath(p).name.split(".")[0])
+            for p in existing
+            if str(PurePosixPath(p).parent) == parent
+        ]
+        if siblings:
+            dominant, _ = Counter(siblings).most_common(1)[0]
+            mine = file_name_style(base.split(".")[0])
+            if dominant != "other" and mine != dominant:
+                out.append(f"file `{path}` is {mine} but its directory uses {dominant}")
+    return tuple(out)
+
+
+@dataclass
+class CodeReport:
+    """Aggregated code checks of one completion.
+
+    Attributes:
+        snippets: number of JS/TS snippets found (0 means the code checks do not apply).
+        syntax_ok: number that parsed without error.
+        naming_ok: number with no naming violation (file-name violations count against it too).
+        messages: human-readable findings.
+    """
+
+    snippets: int = 0
+    syntax_ok: int = 0
+    naming_ok: int = 0
+    messages: list[str] = field(default_factory=list)
