@@ -33,8 +33,14 @@ CODE_EXTENSIONS: dict[str, str] = {
     ".jsx": "jsx",
 }
 _FENCE_LANGS = {
-    "ts": "ts", "typescript": "ts", "tsx": "tsx", "js": "js", "javascript": "js",
-    "jsx": "jsx", "react": "tsx", "mjs": "js",
+    "ts": "ts",
+    "typescript": "ts",
+    "tsx": "tsx",
+    "js": "js",
+    "javascript": "js",
+    "jsx": "jsx",
+    "react": "tsx",
+    "mjs": "js",
 }
 _FENCE_RE = re.compile(r"```([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
 # Statements that only occur in JS/TS source; used to decide whether an unfenced completion is
@@ -204,7 +210,9 @@ _CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 _PASCAL = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
 _UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 _JSX_TYPES = frozenset({"jsx_element", "jsx_self_closing_element", "jsx_fragment"})
-_FUNC_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
+_FUNC_VALUES = frozenset(
+    {"arrow_function", "function_expression", "function", "generator_function"}
+)
 _TYPE_DECLS = {
     "class_declaration": "class",
     "abstract_class_declaration": "class",
@@ -282,7 +290,11 @@ def _iter_names(root) -> Iterable[tuple[str, str, int, tuple[str, ...]]]:
             for c in node.named_children:
                 if c.type == "identifier":  # plain JS parameters
                     yield c.text.decode(), "parameter", c.start_point[0] + 1, ("camelCase",)
-        inner = depth + (1 if t in _FUNC_VALUES or t.endswith("function_declaration") or t == "method_definition" else 0)
+        inner = depth + (
+            1
+            if t in _FUNC_VALUES or t.endswith("function_declaration") or t == "method_definition"
+            else 0
+        )
         stack.extend((c, inner) for c in reversed(node.children))
 
 
@@ -322,7 +334,9 @@ def check_naming(snippet: CodeSnippet) -> NamingResult:
 
 # --------------------------------------------------------------------------- file names
 
-_FILE_RE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:tsx?|jsx?|mjs|cjs|mts|cts|css|json|md))\b")
+_FILE_RE = re.compile(
+    r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:tsx?|jsx?|mjs|cjs|mts|cts|css|json|md))\b"
+)
 
 
 def file_name_style(stem: str) -> str:

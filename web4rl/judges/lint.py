@@ -93,7 +93,8 @@ def install_biome(target: Path | None = None, version: str = BIOME_VERSION) -> s
         pkg.write_text('{"name": "web4rl-biome", "private": true}\n')
     subprocess.run(
         [npm, "install", "--no-audit", "--no-fund", f"@biomejs/biome@{version}"],
-        cwd=target, check=True,
+        cwd=target,
+        check=True,
     )
     return str(target / "node_modules" / ".bin" / "biome")
 
@@ -122,7 +123,9 @@ class BiomeLinter:
         if not snippets:
             return []
         if not self.available:
-            why = "Biome not found: run `python -m web4rl.judges.lint --install` or set WEB4RL_BIOME"
+            why = (
+                "Biome not found: run `python -m web4rl.judges.lint --install` or set WEB4RL_BIOME"
+            )
             return [LintResult("unavailable", reason=why) for _ in snippets]
         out: list[LintResult] = []
         for i in range(0, len(snippets), self.chunk_size):
@@ -135,11 +138,19 @@ class BiomeLinter:
             for name, s in zip(names, snippets, strict=True):
                 Path(tmp, name).write_text(s.text, encoding="utf-8")
             Path(tmp, "biome.json").write_text(json.dumps(BIOME_CONFIG))
-            cmd = [self.binary, "lint", "--config-path=biome.json", "--reporter=json",
-                   "--max-diagnostics=none", "--colors=off", *names]
+            cmd = [
+                self.binary,
+                "lint",
+                "--config-path=biome.json",
+                "--reporter=json",
+                "--max-diagnostics=none",
+                "--colors=off",
+                *names,
+            ]
             try:
-                proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True,
-                                      timeout=self.timeout_s)
+                proc = subprocess.run(
+                    cmd, cwd=tmp, capture_output=True, text=True, timeout=self.timeout_s
+                )
             except (OSError, subprocess.TimeoutExpired) as e:
                 return [LintResult("unavailable", reason=f"biome failed: {e}") for _ in snippets]
             try:
@@ -171,7 +182,9 @@ class BiomeLinter:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m web4rl.judges.lint [--install] [FILES...]`: install Biome or lint files."""
-    ap = argparse.ArgumentParser(prog="python -m web4rl.judges.lint", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m web4rl.judges.lint", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("--install", action="store_true", help="npm install Biome into the cache dir")
     ap.add_argument("files", nargs="*", help="JS/TS files to lint")
     args = ap.parse_args(argv)
@@ -180,8 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.files:
         from web4rl.judges.code import language_for_path
 
-        snippets = [CodeSnippet(Path(f).read_text(encoding="utf-8"), language_for_path(f), f)
-                    for f in args.files]
+        snippets = [
+            CodeSnippet(Path(f).read_text(encoding="utf-8"), language_for_path(f), f)
+            for f in args.files
+        ]
         bad = 0
         for f, r in zip(args.files, BiomeLinter().lint(snippets), strict=True):
             print(f"{f}: {r.status}{' (' + r.reason + ')' if r.reason else ''}")
