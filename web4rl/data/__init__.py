@@ -1,0 +1,80 @@
+"""Data layer: records + validation, JSONL / HF datasets IO, tokenization, DataModules.
+
+Library use::
+
+    from web4rl.data import PreferenceDataModule
+    dm = PreferenceDataModule(train_files="pairs.jsonl", tokenizer="web4rl/tiny")
+    dm.validate()   # reads and checks the files; raises DataValidationError naming file:line
+"""
+
+from web4rl.data.batches import IGNORE_INDEX, PreferenceBatch, SequenceBatch
+from web4rl.data.io import (
+    iter_hf_rows,
+    iter_jsonl,
+    load_preference_records,
+    load_sft_records,
+    parse_rows,
+)
+from web4rl.data.modules import (
+    PreferenceDataModule,
+    SFTDataModule,
+    load_tokenizer,
+    sample_data_path,
+)
+from web4rl.data.records import (
+    CATEGORIES,
+    REJECTED_TAGS,
+    DataValidationError,
+    Location,
+    PreferenceRecord,
+    RowError,
+    SFTRecord,
+    parse_preference_row,
+    parse_sft_row,
+)
+from web4rl.data.splits import SplitIndices, balance_indices, split_indices
+from web4rl.data.tokenize import (
+    PreferenceCollator,
+    SFTCollator,
+    TokenizedPair,
+    TokenizedSFT,
+    TruncationStats,
+    render_prompt,
+    tokenize_preferences,
+    tokenize_sft,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "IGNORE_INDEX",
+    "REJECTED_TAGS",
+    "DataValidationError",
+    "Location",
+    "PreferenceBatch",
+    "PreferenceCollator",
+    "PreferenceDataModule",
+    "PreferenceRecord",
+    "RowError",
+    "SFTCollator",
+    "SFTDataModule",
+    "SFTRecord",
+    "SequenceBatch",
+    "SplitIndices",
+    "TokenizedPair",
+    "TokenizedSFT",
+    "TruncationStats",
+    "balance_indices",
+    "iter_hf_rows",
+    "iter_jsonl",
+    "load_preference_records",
+    "load_sft_records",
+    "load_tokenizer",
+    "parse_preference_row",
+    "parse_rows",
+    "parse_sft_row",
+    "render_prompt",
+    "sample_data_path",
+    "split_indices",
+    "tokenize_preferences",
+    "tokenize_sft",
+]
