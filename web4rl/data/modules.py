@@ -256,7 +256,7 @@ class _TextDataModule(L.LightningDataModule):
             if self.tokenizer_name is not None:
                 self._tokenizer = load_tokenizer(self.tokenizer_name)
             else:
-                trainer = self._trainer
+                trainer = self.trainer
                 module = getattr(trainer, "lightning_module", None) if trainer is not None else None
                 tok = getattr(getattr(module, "policy", None), "tokenizer", None)
                 if tok is None:
