@@ -1,5 +1,45 @@
 """Stage 3 simulator: a deterministic, in-memory tool-use environment.
 
 Modules: fs (in-memory file system), tools (THE tool catalog + JSON Schemas), actions (parse
-model text into actions), guardrails (unsafe-action checks), execute (run an action).
+model text into actions), guardrails (unsafe-action checks), shell (the safe command subset),
+execute (run one action), rewards, tasks (format, checks, loading), generators (procedural
+tasks), curriculum (difficulty schedule + task generator), episode (the pure episode core),
+env (gymnasium ``web4rl/ToolUse-v0`` + batched form), logs (JSONL episode logs), cli.
+
+Importing this package registers ``web4rl/ToolUse-v0`` with gymnasium.
 """
+
+from web4rl.sim.actions import ParseError, ParseResult, parse_actions
+from web4rl.sim.env import ENV_ID, BatchedToolUseEnv, ToolUseEnv, register
+from web4rl.sim.episode import Episode, verify_task
+from web4rl.sim.execute import ToolResult, execute_action
+from web4rl.sim.fs import Workspace
+from web4rl.sim.guardrails import check_guardrail
+from web4rl.sim.rewards import RewardConfig
+from web4rl.sim.tasks import Task, load_builtin_tasks, load_tasks
+from web4rl.sim.tools import TOOL_NAMES, TOOL_SCHEMAS, tool_catalog_text
+
+register()
+
+__all__ = [
+    "ENV_ID",
+    "TOOL_NAMES",
+    "TOOL_SCHEMAS",
+    "BatchedToolUseEnv",
+    "Episode",
+    "ParseError",
+    "ParseResult",
+    "RewardConfig",
+    "Task",
+    "ToolResult",
+    "ToolUseEnv",
+    "Workspace",
+    "check_guardrail",
+    "execute_action",
+    "load_builtin_tasks",
+    "load_tasks",
+    "parse_actions",
+    "register",
+    "tool_catalog_text",
+    "verify_task",
+]

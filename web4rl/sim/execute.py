@@ -1,0 +1,285 @@
+"""Execute one validated action against an in-memory :class:`~web4rl.sim.fs.Workspace`.
+
+:func:`execute_action` is deterministic (same workspace + same action = same result) except
+that a regex which exceeds its time budget fails with a timeout message. It never touches the
+real disk and never starts a process. Guardrails are the caller's job (the env checks them
+first); this module only refuses what it cannot do.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from web4rl.sim.fs import Workspace, WorkspaceError
+from web4rl.sim.shell import ShellError, compile_pattern, matching_lines, run_command
+from web4rl.sim.tools import GREP_TYPES, with_defaults
+
+# Observations are cut beyond this many characters (the model only needs a window).
+MAX_OUTPUT_CHARS = 20_000
+# grep stops listing after this many matching lines (ripgrep's default output is unbounded,
+# ours is a prompt).
+MAX_GREP_LINES = 200
+MAX_GLOB_RESULTS = 500
+CODEBASE_SEARCH_RESULTS = 5
+CHUNK_LINES = 20
+# Total time a regex may take within one step (seconds).
+REGEX_TIMEOUT_S = 0.1
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool returned.
+
+    ok: the tool did what was asked (a grep with no match is still ok).
+    output: text shown to the model (possibly truncated to MAX_OUTPUT_CHARS).
+    error: a one-line reason when ok is False, else None.
+    """
+
+    ok: bool
+    output: str
+    error: str | None = None
+
+
+def _truncate(text: str) -> str:
+    if len(text) <= MAX_OUTPUT_CHARS:
+        return text
+    return text[:MAX_OUTPUT_CHARS] + f"\n... [truncated {len(text) - MAX_OUTPUT_CHARS} characters]"
+
+
+def _split_lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+# ---------------------------------------------------------------------------- the tools
+def _read_file(ws: Workspace, target_file: str, offset: int, limit: int) -> ToolResult:
+    lines = _split_lines(ws.read(target_file))
+    if not lines:
+        return ToolResult(True, "(empty file)")
+    if offset > len(lines):
+        return ToolResult(
+            False, "", f"offset {offset} is past the end of {target_file} ({len(lines)} lines)"
+        )
+    chosen = lines[offset - 1 : offset - 1 + limit]
+    body = "\n".join(f"{offset + i:>6}|{line}" for i, line in enumerate(chosen))
+    end = offset - 1 + len(chosen)
+    if end < len(lines) or offset > 1:
+        body += f"\n(lines {offset}-{end} of {len(lines)})"
+    return ToolResult(True, body)
+
+
+def _write(ws: Workspace, file_path: str, contents: str) -> ToolResult:
+    existed = ws.is_file(file_path)
+    path = ws.write(file_path, contents)
+    verb = "Updated" if existed else "Created"
+    n = len(_split_lines(contents))
+    return ToolResult(True, f"{verb} {ws.relpath(path)} ({n} lines)")
+
+
+def _search_replace(ws: Workspace, file_path: str, old_string: str, new_string: str) -> ToolResult:
+    text = ws.read(file_path)
+    if old_string == new_string:
+        return ToolResult(False, "", "old_string and new_string are identical; nothing to change")
+    count = text.count(old_string)
+    if count == 0:
+        hint = ""
+        if " ".join(old_string.split()) and " ".join(old_string.split()) in " ".join(text.split()):
+            hint = " (it matches if whitespace is ignored: copy the exact indentation)"
+        return ToolResult(False, "", f"old_string not found in {file_path}{hint}")
+    if count > 1:
+        return ToolResult(
+            False,
+            "",
+            f"old_string occurs {count} times in {file_path}; include more surrounding context to make it unique",
+        )
+    start = text.index(old_string)
+    line = text.count("\n", 0, start) + 1
+    ws.write(file_path, text.replace(old_string, new_string, 1))
+    return ToolResult(
+        True, f"Replaced 1 occurrence in {ws.relpath(ws.resolve(file_path))} at line {line}"
+    )
+
+
+def _grep(
+    ws: Workspace, pattern: str, path: str, output_mode: str, type: str | None = None, **flags: Any
+) -> ToolResult:
+    rx = compile_pattern("grep", pattern, ignore_case=bool(flags.get("-i")))
+    files = list(ws.walk_files(path))
+    if type is not None:
+        suffixes = GREP_TYPES[type]
+        files = [f for f in files if f.endswith(suffixes)]
+    deadline = time.monotonic() + REGEX_TIMEOUT_S
+    out: list[str] = []
+    shown = 0
+    total = 0
+    for full in files:
+        text = ws._files[full]
+        hits = matching_lines(rx, text, deadline)
+        if not hits:
+            continue
+        rel = ws.relpath(full)
+        total += len(hits)
+        if output_mode == "files_with_matches":
+            out.append(rel)
+        elif output_mode == "count":
+            out.append(f"{rel}:{len(hits)}")
+        else:
+            lines = _split_lines(text)
+            for i in hits:
+                if shown < MAX_GREP_LINES:
+                    out.append(f"{rel}:{i + 1}:{lines[i] if i < len(lines) else ''}")
+                shown += 1
+    if not out:
+        return ToolResult(True, "No matches found.")
+    if output_mode == "content" and shown > MAX_GREP_LINES:
+        out.append(
+            f"... [{shown - MAX_GREP_LINES} more matching lines; narrow the pattern or path]"
+        )
+    return ToolResult(True, "\n".join(out))
+
+
+def _glob_file_search(ws: Workspace, glob_pattern: str, target_directory: str) -> ToolResult:
+    pattern = glob_pattern.lstrip("/")
+    if not pattern.startswith("**/"):
+        pattern = "**/" + pattern
+    if not ws.is_dir(target_directory):
+        return ToolResult(False, "", f"{target_directory}: no such directory")
+    matches = [ws.relpath(p) for p in ws.glob(pattern, target_directory)]
+    if not matches:
+        return ToolResult(True, "No files found.")
+    extra = len(matches) - MAX_GLOB_RESULTS
+    body = "\n".join(matches[:MAX_GLOB_RESULTS])
+    return ToolResult(True, body + (f"\n... [{extra} more files]" if extra > 0 else ""))
+
+
+_WORD = re.compile(r"[A-Za-z][a-z]*|[A-Z]+(?![a-z])|\d+")
+_STOP = frozenset(
+    "a an and are as at be by can do does file files for from function how i in is it its "
+    "me my of on or the this to what where which with code find show".split()
+)
+
+
+def _terms(text: str) -> list[str]:
+    """Lowercase search terms: identifiers split on camelCase/snake_case, crude plural strip."""
+    out = []
+    for w in _WORD.findall(text):
+        w = w.lower()
+        if len(w) < 2 or w in _STOP:
+            continue
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        out.append(w)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _chunk_terms(path: str, text: str) -> tuple[tuple[int, int, Counter], ...]:
+    """(first line, last line, term counts) per CHUNK_LINES window; the path's terms count too."""
+    lines = _split_lines(text) or [""]
+    path_terms = Counter(_terms(path))
+    chunks = []
+    for start in range(0, len(lines), CHUNK_LINES):
+        window = lines[start : start + CHUNK_LINES]
+        counts = Counter(_terms("\n".join(window)))
+        counts.update(path_terms)
+        chunks.append((start + 1, start + len(window), counts))
+    return tuple(chunks)
+
+
+def _codebase_search(ws: Workspace, query: str, target_directories: list[str]) -> ToolResult:
+    q = list(dict.fromkeys(_terms(query)))
+    if not q:
+        return ToolResult(False, "", "query has no searchable words")
+    files: list[str] = []
+    for d in target_directories or ["."]:
+        files.extend(ws.walk_files(d))
+    files = sorted(set(files))
+    chunks = [(f, a, b, c) for f in files for a, b, c in _chunk_terms(ws.relpath(f), ws._files[f])]
+    if not chunks:
+        return ToolResult(True, "No results.")
+    n = len(chunks)
+    df = {t: sum(1 for *_, c in chunks if t in c) for t in q}
+    idf = {t: math.log(1 + n / (1 + df[t])) for t in q}
+    scored = []
+    for f, a, b, counts in chunks:
+        score = sum(idf[t] * (1 + math.log(counts[t])) for t in q if counts[t])
+        if score > 0:
+            scored.append((-score, f, a, b))
+    if not scored:
+        return ToolResult(True, "No results.")
+    scored.sort()
+    blocks = []
+    for neg, f, a, b in scored[:CODEBASE_SEARCH_RESULTS]:
+        lines = _split_lines(ws._files[f])[a - 1 : b]
+        body = "\n".join(f"{a + i:>6}|{line}" for i, line in enumerate(lines))
+        blocks.append(f"{ws.relpath(f)}:{a}-{b} (score {-neg:.2f})\n{body}")
+    return ToolResult(True, "\n\n".join(blocks))
+
+
+def _list_dir(ws: Workspace, target_directory: str) -> ToolResult:
+    entries = ws.list(target_directory)
+    if not entries:
+        return ToolResult(True, "(empty directory)")
+    base = ws.resolve(target_directory)
+    rows = []
+    for name, is_dir in entries:
+        if is_dir:
+            rows.append(f"{name}/")
+        else:
+            rows.append(
+                f"{name}  ({len(ws._files[f'{base}/{name}'].encode('utf-8', 'surrogatepass'))} B)"
+            )
+    return ToolResult(True, "\n".join(rows))
+
+
+def _run_terminal_cmd(ws: Workspace, command: str, is_background: bool) -> ToolResult:
+    result = run_command(ws, command, timeout_s=REGEX_TIMEOUT_S)
+    out = result.stdout if result.stdout else "(no output)"
+    if is_background:
+        out = "[background job finished]\n" + out
+    if result.stderr:
+        return ToolResult(False, result.stdout, f"exit code {result.exit_code}: {result.stderr}")
+    return ToolResult(
+        True, out + ("" if out.endswith("\n") else "\n") + f"(exit code {result.exit_code})"
+    )
+
+
+_DISPATCH = {
+    "read_file": _read_file,
+    "write": _write,
+    "search_replace": _search_replace,
+    "grep": _grep,
+    "glob_file_search": _glob_file_search,
+    "codebase_search": _codebase_search,
+    "list_dir": _list_dir,
+    "run_terminal_cmd": _run_terminal_cmd,
+}
+
+
+def execute_action(ws: Workspace, action: dict[str, Any]) -> ToolResult:
+    """Run a schema-valid normalized action ``{"tool", "args"}`` against `ws`.
+
+    File-system and shell failures become ``ToolResult(ok=False, error=...)``; the workspace
+    is only changed by write/search_replace, and only when they succeed.
+    """
+    tool = action["tool"]
+    fn = _DISPATCH.get(tool)
+    if fn is None:
+        return ToolResult(False, "", f"unknown tool {tool!r}")
+    args = with_defaults(tool, action["args"])
+    try:
+        # grep's "-i" is not an identifier; it reaches _grep through **flags.
+        result = fn(ws, **args)
+    except (WorkspaceError, ShellError) as exc:
+        return ToolResult(False, "", str(exc))
+    if len(result.output) > MAX_OUTPUT_CHARS:
+        result = ToolResult(result.ok, _truncate(result.output), result.error)
+    return result

@@ -1,0 +1,131 @@
+"""Reward numbers (DESIGN.md section 6) and the per-step reward components.
+
+Every step's info dict carries all components (zeros included) so logs and metrics always
+have the same keys. How the components are assigned (env.py applies these rules):
+
+- each executed or attempted action: ``step`` (-0.5);
+- a parse failure: ``schema_fail`` (-5); invalid JSON or an unknown tool also ``wrong_tool``
+  (-3); a schema failure of a known tool is scored against the expected tool like a valid one
+  (so "right tool, bad arguments" = +5 - 5 - 0.5 beats "wrong tool" or "not JSON");
+- a valid action: ``schema_pass`` (+2); ``correct_tool`` (+5) when its tool is the next one in
+  the task's expected sequence (the pointer then advances), else ``wrong_tool`` (-3); once the
+  expected sequence is used up, neither (0);
+- ``redundant`` (-2): the same action (defaults filled in) was already executed while the
+  workspace was in the same state;
+- ``style_pass`` (+1): a successful write/search_replace leaves a file that passes
+  :func:`style_issues`;
+- ``guardrail`` (-10): the action was unsafe; the episode ends and, unless
+  ``guardrail_also_fails`` is False, ``failed`` (-5) is added so ending an episode by
+  misbehaving is never cheaper than failing it;
+- ``complete`` (+10) when all success checks pass; ``failed`` (-5) when the step budget runs out.
+
+Worked example ("read main.ts and count its lines"): read_file = 5 + 2 - 0.5 = 6.5; then
+run_terminal_cmd "wc -l main.ts" = 6.5 + 10 = 16.5; total 23.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+
+COMPONENT_NAMES: tuple[str, ...] = (
+    "complete",
+    "failed",
+    "correct_tool",
+    "wrong_tool",
+    "schema_pass",
+    "schema_fail",
+    "style_pass",
+    "step",
+    "redundant",
+    "guardrail",
+)
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    """Simulator reward numbers (all configurable; defaults from DESIGN.md section 6).
+
+    complete: all success checks pass (episode ends).
+    failed: step budget exhausted without success (and after a guardrail, see below).
+    correct_tool / wrong_tool: the action's tool matches / misses the next expected tool.
+    schema_pass / schema_fail: the action parses and validates / does not.
+    style_pass: a write leaves a file that passes the style check.
+    step: cost of every action (favours short solutions).
+    redundant: exact repeat of an action on an unchanged workspace.
+    guardrail: unsafe action (episode ends).
+    guardrail_also_fails: add `failed` on guardrail termination too.
+    """
+
+    complete: float = 10.0
+    failed: float = -5.0
+    correct_tool: float = 5.0
+    wrong_tool: float = -3.0
+    schema_pass: float = 2.0
+    schema_fail: float = -5.0
+    style_pass: float = 1.0
+    step: float = -0.5
+    redundant: float = -2.0
+    guardrail: float = -10.0
+    guardrail_also_fails: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def zero_components() -> dict[str, float]:
+    """A components dict with every name at 0.0 (fixed keys for logging)."""
+    return dict.fromkeys(COMPONENT_NAMES, 0.0)
+
+
+_CODE_SUFFIXES = (
+    ".ts",
+    ".tsx",
+    ".js",
+    ".jsx",
+    ".mjs",
+    ".cjs",
+    ".css",
+    ".scss",
+    ".json",
+    ".md",
+    ".html",
+)
+_VAR_DECL = re.compile(r"^\s*var\s", re.MULTILINE)
+MAX_LINE_CHARS = 120
+
+
+def style_issues(path: str, text: str) -> list[str]:
+    """Style problems of a written file (empty list = passes).
+
+    Deliberately small, fast and deterministic (a lint stand-in, not a linter): text ends
+    with a newline, no trailing whitespace, no tab indentation, lines at most 120 characters;
+    for JS/TS no `var` declarations; JSON must parse. Files of other types never pass, so
+    style credit is only earned on code the project lints.
+    """
+    if not path.endswith(_CODE_SUFFIXES):
+        return [f"{path}: not a linted file type"]
+    issues = []
+    if text and not text.endswith("\n"):
+        issues.append("missing final newline")
+    for i, line in enumerate(text.split("\n"), 1):
+        if line != line.rstrip():
+            issues.append(f"line {i}: trailing whitespace")
+            break
+    for i, line in enumerate(text.split("\n"), 1):
+        if line.startswith("\t"):
+            issues.append(f"line {i}: tab indentation")
+            break
+    for i, line in enumerate(text.split("\n"), 1):
+        if len(line) > MAX_LINE_CHARS:
+            issues.append(f"line {i}: longer than {MAX_LINE_CHARS} characters")
+            break
+    if path.endswith((".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs")) and _VAR_DECL.search(text):
+        issues.append("uses `var` (use const/let)")
+    if path.endswith(".json"):
+        try:
+            json.loads(text)
+        except ValueError as exc:
+            issues.append(f"invalid JSON: {exc}")
+    return issues

@@ -1,0 +1,391 @@
+"""Task format, declarative success checks, loading and validation.
+
+A task is data (DESIGN.md section 5)::
+
+    {"id": "tool_use/count-lines-main", "description": "...", "category": "tool_use",
+     "difficulty": "simple", "initial_files": {"main.ts": "..."},
+     "expected_actions": [{"tool": "read_file", "args": {...}}, ...],
+     "success": [{"type": "output_contains", "text": "3 main.ts"}], "max_steps": 8}
+
+Success checks (all must hold; each is a dict with a "type"):
+
+==================  ===========================  ==============================================
+type                fields                       holds when
+==================  ===========================  ==============================================
+file_equals         path, text                   the file exists with exactly `text`
+file_contains       path, text                   the file exists and contains `text`
+file_not_contains   path, text                   the file exists and does not contain `text`
+file_matches        path, pattern                the file exists and `pattern` (Python re) matches
+file_exists         path                         the file exists
+file_absent         path                         no file at `path`
+tool_called         tool                         some successful action used `tool`
+tool_called_with    tool, args                   some successful action of `tool` had these args
+                                                 (a subset; defaults filled in)
+output_contains     text, [tool]                 some successful action's output contains `text`
+output_matches      pattern, [tool]              `pattern` (Python re, multiline) matches some
+                                                 successful action's output
+==================  ===========================  ==============================================
+
+Task files are JSON (a list, or {"tasks": [...]}) or JSONL (one task per line). Errors name the
+file, the line, the task id and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from web4rl.sim.execute import ToolResult
+from web4rl.sim.fs import Workspace, WorkspaceError
+from web4rl.sim.tools import TOOL_NAMES, validate_args, with_defaults
+
+CATEGORIES: tuple[str, ...] = (
+    "tool_use",
+    "multi_step",
+    "code_generation",
+    "search_and_edit",
+    "refactor",
+)
+DIFFICULTIES: tuple[str, ...] = ("simple", "medium", "hard", "expert")
+DEFAULT_MAX_STEPS = 20
+
+# check type -> (required fields, optional fields)
+CHECK_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "file_equals": (("path", "text"), ()),
+    "file_contains": (("path", "text"), ()),
+    "file_not_contains": (("path", "text"), ()),
+    "file_matches": (("path", "pattern"), ()),
+    "file_exists": (("path",), ()),
+    "file_absent": (("path",), ()),
+    "tool_called": (("tool",), ()),
+    "tool_called_with": (("tool", "args"), ()),
+    "output_contains": (("text",), ("tool",)),
+    "output_matches": (("pattern",), ("tool",)),
+}
+
+
+class TaskError(ValueError):
+    """A task file or task dict is malformed; the message names file, line, task and field."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One simulator task (see the module docstring for the JSON form).
+
+    id: unique, stable name ("<category>/<slug>").
+    description: the instruction shown to the model.
+    category: one of CATEGORIES.
+    difficulty: one of DIFFICULTIES.
+    initial_files: {path relative to /workspace: text}.
+    expected_actions: a reference solution, normalized {"tool", "args"} actions; also the
+        sequence the correct-tool reward compares against.
+    success: declarative checks, all of which must hold.
+    max_steps: step budget (>= len(expected_actions)).
+    """
+
+    id: str
+    description: str
+    category: str
+    difficulty: str
+    initial_files: dict[str, str]
+    expected_actions: list[dict[str, Any]]
+    success: list[dict[str, Any]]
+    max_steps: int = DEFAULT_MAX_STEPS
+    source: str = field(default="", compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "description": self.description,
+            "category": self.category,
+            "difficulty": self.difficulty,
+            "initial_files": dict(self.initial_files),
+            "expected_actions": [dict(a) for a in self.expected_actions],
+            "success": [dict(c) for c in self.success],
+            "max_steps": self.max_steps,
+        }
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One executed action and its result (what output/tool checks look at)."""
+
+    action: dict[str, Any]
+    result: ToolResult
+
+
+# ---------------------------------------------------------------------------- checks
+def _file(ws: Workspace, path: str) -> str | None:
+    try:
+        return ws.read(path)
+    except WorkspaceError:
+        return None
+
+
+def _subset(want: Any, have: Any) -> bool:
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(
+            k in have and _subset(v, have[k]) for k, v in want.items()
+        )
+    return want == have
+
+
+def check_holds(check: dict[str, Any], ws: Workspace, history: Sequence[HistoryItem]) -> bool:
+    """Whether one declarative success check holds for this workspace and action history."""
+    kind = check["type"]
+    if kind in ("file_equals", "file_contains", "file_not_contains", "file_matches", "file_exists"):
+        text = _file(ws, check["path"])
+        if text is None:
+            return False
+        if kind == "file_equals":
+            return text == check["text"]
+        if kind == "file_contains":
+            return check["text"] in text
+        if kind == "file_not_contains":
+            return check["text"] not in text
+        if kind == "file_matches":
+            return re.search(check["pattern"], text, re.MULTILINE) is not None
+        return True
+    if kind == "file_absent":
+        return not ws.exists(check["path"])
+    if kind == "tool_called":
+        return any(h.result.ok and h.action["tool"] == check["tool"] for h in history)
+    if kind == "tool_called_with":
+        tool = check["tool"]
+        return any(
+            h.result.ok
+            and h.action["tool"] == tool
+            and _subset(check["args"], with_defaults(tool, h.action["args"]))
+            for h in history
+        )
+    if kind == "output_contains":
+        tool = check.get("tool")
+        return any(
+            h.result.ok
+            and check["text"] in h.result.output
+            and (tool is None or h.action["tool"] == tool)
+            for h in history
+        )
+    if kind == "output_matches":
+        tool = check.get("tool")
+        rx = re.compile(check["pattern"], re.MULTILINE)
+        return any(
+            h.result.ok and (tool is None or h.action["tool"] == tool) and rx.search(h.result.output) for h in history
+        )
+    raise TaskError(f"unknown success check type {kind!r}")
+
+
+def all_hold(
+    checks: Iterable[dict[str, Any]], ws: Workspace, history: Sequence[HistoryItem]
+) -> bool:
+    return all(check_holds(c, ws, history) for c in checks)
+
+
+# ---------------------------------------------------------------------------- validation
+def _need(cond: bool, where: str, fieldname: str, message: str) -> None:
+    if not cond:
+        raise TaskError(f"{where}, field {fieldname!r}: {message}")
+
+
+def task_from_dict(obj: Any, where: str = "<task>") -> Task:
+    """Validate a task dict and build a Task; raises TaskError naming `where` and the field."""
+    if not isinstance(obj, dict):
+        raise TaskError(f"{where}: a task must be a JSON object, got {type(obj).__name__}")
+    tid = obj.get("id")
+    _need(isinstance(tid, str) and tid.strip() != "", where, "id", "must be a non-empty string")
+    where = f"{where}, task {tid!r}"
+    known = {
+        "id",
+        "description",
+        "category",
+        "difficulty",
+        "initial_files",
+        "expected_actions",
+        "success",
+        "max_steps",
+    }
+    extra = sorted(set(obj) - known)
+    _need(
+        not extra,
+        where,
+        extra[0] if extra else "",
+        f"unknown field (known: {', '.join(sorted(known))})",
+    )
+    desc = obj.get("description")
+    _need(
+        isinstance(desc, str) and desc.strip() != "",
+        where,
+        "description",
+        "must be a non-empty string",
+    )
+    _need(
+        obj.get("category") in CATEGORIES,
+        where,
+        "category",
+        f"must be one of {', '.join(CATEGORIES)}",
+    )
+    _need(
+        obj.get("difficulty") in DIFFICULTIES,
+        where,
+        "difficulty",
+        f"must be one of {', '.join(DIFFICULTIES)}",
+    )
+    files = obj.get("initial_files", {})
+    _need(isinstance(files, dict), where, "initial_files", "must be an object {path: text}")
+    for path, text in files.items():
+        _need(isinstance(text, str), where, f"initial_files.{path}", "must be text")
+    try:
+        Workspace(files)
+    except WorkspaceError as exc:
+        raise TaskError(f"{where}, field 'initial_files': {exc}") from None
+    actions = obj.get("expected_actions")
+    _need(
+        isinstance(actions, list) and actions, where, "expected_actions", "must be a non-empty list"
+    )
+    for i, action in enumerate(actions):
+        fname = f"expected_actions[{i}]"
+        _need(
+            isinstance(action, dict) and set(action) == {"tool", "args"},
+            where,
+            fname,
+            'must be {"tool", "args"}',
+        )
+        _need(
+            action["tool"] in TOOL_NAMES, where, f"{fname}.tool", f"unknown tool {action['tool']!r}"
+        )
+        problem = validate_args(action["tool"], action["args"])
+        _need(problem is None, where, f"{fname}.args", str(problem))
+    checks = obj.get("success")
+    _need(
+        isinstance(checks, list) and checks, where, "success", "must be a non-empty list of checks"
+    )
+    for i, check in enumerate(checks):
+        fname = f"success[{i}]"
+        _need(isinstance(check, dict), where, fname, "must be an object with a 'type'")
+        kind = check.get("type")
+        _need(
+            kind in CHECK_FIELDS,
+            where,
+            f"{fname}.type",
+            f"must be one of {', '.join(CHECK_FIELDS)}",
+        )
+        required, optional = CHECK_FIELDS[kind]
+        for name in required:
+            _need(name in check, where, f"{fname}.{name}", f"required by {kind}")
+        extra = sorted(set(check) - {"type", *required, *optional})
+        _need(not extra, where, f"{fname}.{extra[0] if extra else ''}", f"not a field of {kind}")
+        for name in ("path", "text", "pattern", "tool"):
+            if name in check:
+                _need(isinstance(check[name], str), where, f"{fname}.{name}", "must be a string")
+        if "tool" in check:
+            _need(
+                check["tool"] in TOOL_NAMES,
+                where,
+                f"{fname}.tool",
+                f"unknown tool {check['tool']!r}",
+            )
+        if "pattern" in check:
+            try:
+                re.compile(check["pattern"])
+            except re.error as exc:
+                raise TaskError(f"{where}, field '{fname}.pattern': invalid regex: {exc}") from None
+        if kind == "tool_called_with":
+            _need(isinstance(check["args"], dict), where, f"{fname}.args", "must be an object")
+    max_steps = obj.get("max_steps", DEFAULT_MAX_STEPS)
+    _need(
+        isinstance(max_steps, int)
+        and not isinstance(max_steps, bool)
+        and len(actions) <= max_steps <= 200,
+        where,
+        "max_steps",
+        f"must be an integer between len(expected_actions)={len(actions)} and 200",
+    )
+    return Task(
+        id=tid,
+        description=desc,
+        category=obj["category"],
+        difficulty=obj["difficulty"],
+        initial_files=dict(files),
+        expected_actions=[{"tool": a["tool"], "args": dict(a["args"])} for a in actions],
+        success=[dict(c) for c in checks],
+        max_steps=max_steps,
+        source=where,
+    )
+
+
+def as_task(task: Task | dict[str, Any]) -> Task:
+    """Accept a Task or a task dict (validated)."""
+    return task if isinstance(task, Task) else task_from_dict(task)
+
+
+# ---------------------------------------------------------------------------- loading
+def _line_of(text: str, tid: Any) -> int | None:
+    """Line where the task with this id starts in a pretty-printed JSON file (best effort)."""
+    if not isinstance(tid, str):
+        return None
+    m = re.search(r'"id"\s*:\s*' + re.escape(json.dumps(tid)), text)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def parse_tasks(text: str, name: str) -> list[Task]:
+    """Parse task file text (JSON list / {"tasks": [...]} / JSONL by `name`'s suffix)."""
+    tasks: list[Task] = []
+    if name.endswith(".jsonl"):
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TaskError(
+                    f"{name}, line {lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
+                ) from None
+            tasks.append(task_from_dict(obj, f"{name}, line {lineno}"))
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise TaskError(
+                f"{name}, line {exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
+            ) from None
+        items = data.get("tasks") if isinstance(data, dict) else data
+        if not isinstance(items, list):
+            raise TaskError(f'{name}, line 1: expected a list of tasks or {{"tasks": [...]}}')
+        for i, obj in enumerate(items):
+            line = _line_of(text, obj.get("id") if isinstance(obj, dict) else None)
+            tasks.append(task_from_dict(obj, f"{name}, line {line if line else '?'} (task #{i})"))
+    seen: set[str] = set()
+    for task in tasks:
+        if task.id in seen:
+            raise TaskError(f"{task.source}, field 'id': duplicate id {task.id!r}")
+        seen.add(task.id)
+    return tasks
+
+
+def load_tasks(path: str | Path) -> list[Task]:
+    """Load and validate tasks from a .json or .jsonl file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TaskError(f"{p}: cannot read: {exc.strerror}") from None
+    return parse_tasks(text, str(p))
+
+
+def load_builtin_tasks() -> list[Task]:
+    """All handcrafted tasks shipped in web4rl/sim/task_data (sorted by file, then order)."""
+    tasks: list[Task] = []
+    root = resources.files("web4rl.sim") / "task_data"
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith((".json", ".jsonl")):
+            tasks.extend(parse_tasks(entry.read_text(encoding="utf-8"), f"task_data/{entry.name}"))
+    ids = [t.id for t in tasks]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise TaskError(f"task_data: duplicate task ids across files: {dupes}")
+    return tasks
