@@ -1,0 +1,326 @@
+"""The shared LoRA policy every algorithm holds (DESIGN.md section 3).
+
+One ``Policy`` object owns the tokenizer, the frozen base model and the trainable LoRA adapter.
+It gives the *reference* policy without a second copy of the model:
+
+- training a fresh adapter on the base: the reference is the base, i.e. the adapter disabled;
+- continuing an existing adapter (``init_adapter``): the adapter is loaded twice, once as the
+  trainable ``default`` and once as a frozen ``reference``; the reference pass switches to it.
+
+``with policy.reference():`` hides which of the two applies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import nn
+
+from web4rl.sequence import sequence_logps
+
+TRAINABLE_ADAPTER = "default"
+REFERENCE_ADAPTER = "reference"
+DEFAULT_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+DType = Literal["auto", "float32", "bfloat16", "float16"]
+
+
+class PolicyConfigError(ValueError):
+    """A policy setting that cannot work (missing adapter directory, bad dtype, ...)."""
+
+
+@dataclass
+class LoraSettings:
+    """LoRA hyper-parameters for a new adapter (ignored when continuing ``init_adapter``).
+
+    Args:
+        r: rank of the low-rank update.
+        alpha: scaling numerator; the update is scaled by alpha / r.
+        dropout: dropout on the LoRA branch input.
+        target_modules: names of the linear layers that get an adapter.
+        bias: which biases train ("none", "all", "lora_only").
+    """
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: list[str] = field(default_factory=lambda: list(DEFAULT_TARGET_MODULES))
+    bias: Literal["none", "all", "lora_only"] = "none"
+
+
+@dataclass
+class SamplingSettings:
+    """How completions are sampled (Stage 1 candidates, Stage 2 samples, RL rollouts).
+
+    Args:
+        max_new_tokens: completion length cap.
+        temperature: 0 means greedy decoding.
+        top_p: nucleus sampling mass.
+        batch_size: prompts per generate() call.
+    """
+
+    max_new_tokens: int = 256
+    temperature: float = 1.0
+    top_p: float = 1.0
+    batch_size: int = 8
+
+
+def _resolve_dtype(dtype: DType) -> torch.dtype | str:
+    if dtype == "auto":
+        return "auto"
+    try:
+        return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+    except KeyError:
+        raise PolicyConfigError(
+            f"policy.dtype: {dtype!r} is not one of auto, float32, bfloat16, float16"
+        ) from None
+
+
+def _check_adapter_dir(path: str) -> Path:
+    adapter_dir = Path(path).expanduser()
+    if not adapter_dir.is_dir():
+        raise PolicyConfigError(f"policy.init_adapter: directory {adapter_dir} does not exist")
+    if not (adapter_dir / "adapter_config.json").is_file():
+        raise PolicyConfigError(
+            f"policy.init_adapter: {adapter_dir} has no adapter_config.json "
+            "(expected a PEFT adapter directory as written by save_adapter / save_pretrained)"
+        )
+    return adapter_dir
+
+
+class Policy(nn.Module):
+    """A causal LM with a trainable LoRA adapter, its tokenizer and a reference view.
+
+    Args:
+        model_name: Hugging Face model id, local model directory, or ``web4rl/tiny`` (the
+            built-in offline model: built from config with ``seed``, no download).
+        lora: LoRA settings for a new adapter.
+        init_adapter: directory of an existing PEFT adapter (e.g. the Web4 ``SFT.lora``) to
+            continue training; the starting adapter then also serves as the frozen reference.
+        dtype: weight dtype of the base model ("auto" keeps the checkpoint's).
+        attn_implementation: "eager", "sdpa" or "flash_attention_2"; None lets transformers pick.
+        gradient_checkpointing: trade compute for activation memory (M1 Max, long contexts).
+        seed: initialisation seed for the built-in tiny model (ignored for pretrained models).
+        tokenizer_name: tokenizer id/path when it differs from ``model_name``.
+    """
+
+    def __init__(
+        self,
+        model_name: str = "web4rl/tiny",
+        lora: LoraSettings | None = None,
+        init_adapter: str | None = None,
+        dtype: DType = "float32",
+        attn_implementation: str | None = None,
+        gradient_checkpointing: bool = False,
+        seed: int = 0,
+        tokenizer_name: str | None = None,
+    ) -> None:
+        super().__init__()
+        # Fail fast on cheap checks before loading (possibly) gigabytes of weights.
+        adapter_dir = _check_adapter_dir(init_adapter) if init_adapter else None
+        torch_dtype = _resolve_dtype(dtype)
+        self.model_name = model_name
+        self.lora = lora or LoraSettings()
+        self.init_adapter = str(adapter_dir) if adapter_dir else None
+        self.tokenizer = self._load_tokenizer(tokenizer_name or model_name)
+        base = self._load_base(model_name, torch_dtype, attn_implementation, seed)
+        if gradient_checkpointing:
+            # Non-reentrant checkpointing works with frozen inputs (no enable_input_require_grads).
+            base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            base.config.use_cache = False
+        self.model = self._attach_adapter(base, adapter_dir)
+
+    # ------------------------------------------------------------------ construction
+    @staticmethod
+    def _load_tokenizer(name: str):
+        from web4rl.tiny import is_tiny, load_tiny_tokenizer
+
+        if is_tiny(name):
+            tokenizer = load_tiny_tokenizer()
+        else:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=False)
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        return tokenizer
+
+    @staticmethod
+    def _load_base(name: str, torch_dtype, attn_implementation: str | None, seed: int) -> nn.Module:
+        from web4rl.tiny import build_tiny_model, is_tiny
+
+        if is_tiny(name):
+            dtype = torch.float32 if torch_dtype == "auto" else torch_dtype
+            model = build_tiny_model(seed=seed, dtype=dtype)
+            if attn_implementation:
+                model.config._attn_implementation = attn_implementation
+            return model
+        from transformers import AutoModelForCausalLM
+
+        kwargs = {"dtype": torch_dtype, "trust_remote_code": False}
+        if attn_implementation:
+            kwargs["attn_implementation"] = attn_implementation
+        return AutoModelForCausalLM.from_pretrained(name, **kwargs)
+
+    def _attach_adapter(self, base: nn.Module, adapter_dir: Path | None) -> nn.Module:
+        from peft import LoraConfig, PeftModel, get_peft_model
+
+        for p in base.parameters():
+            p.requires_grad_(False)
+        if adapter_dir is None:
+            config = LoraConfig(
+                r=self.lora.r,
+                lora_alpha=self.lora.alpha,
+                lora_dropout=self.lora.dropout,
+                target_modules=list(self.lora.target_modules),
+                bias=self.lora.bias,
+                task_type="CAUSAL_LM",
+            )
+            return get_peft_model(base, config, adapter_name=TRAINABLE_ADAPTER)
+        model = PeftModel.from_pretrained(
+            base, str(adapter_dir), adapter_name=TRAINABLE_ADAPTER, is_trainable=True
+        )
+        model.load_adapter(str(adapter_dir), adapter_name=REFERENCE_ADAPTER, is_trainable=False)
+        model.set_adapter(TRAINABLE_ADAPTER)
+        return model
+
+    # ------------------------------------------------------------------ views
+    @property
+    def has_reference_adapter(self) -> bool:
+        return self.init_adapter is not None
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        return [p for p in self.parameters() if p.requires_grad]
+
+    @contextlib.contextmanager
+    def reference(self) -> Iterator[None]:
+        """Run the block as the reference policy, under no_grad, then restore the trainable one.
+
+        Fresh adapter: the adapter is disabled (reference = base model). Continued adapter: the
+        frozen copy of the starting adapter is activated. Either way no second model exists.
+        """
+        with torch.no_grad():
+            if not self.has_reference_adapter:
+                with self.model.disable_adapter():
+                    yield
+                return
+            # set_adapter flips requires_grad flags; remember and restore them exactly.
+            flags = [(p, p.requires_grad) for p in self.model.parameters()]
+            self.model.set_adapter(REFERENCE_ADAPTER, inference_mode=True)
+            try:
+                yield
+            finally:
+                self.model.set_adapter(TRAINABLE_ADAPTER)
+                for p, flag in flags:
+                    p.requires_grad_(flag)
+
+    # ------------------------------------------------------------------ compute
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Logits [B, T, V] for right-padded input_ids/attention_mask [B, T]."""
+        return self.model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+
+    def completion_logps(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(summed [B], per-token [B, T-1], mask [B, T-1]) log-probs of the completion tokens."""
+        return sequence_logps(self(input_ids, attention_mask), labels)
+
+    # ------------------------------------------------------------------ sampling
+    def render_prompt(self, prompt: str | list[dict]) -> str:
+        """Chat-template a user prompt (or a message list) with the generation prompt appended."""
+        messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+        if getattr(self.tokenizer, "chat_template", None):
+            return self.tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, tokenize=False
+            )
+        return "".join(f"{m['role'].capitalize()}: {m['content']}\n" for m in messages) + "Assistant: "
+
+    @torch.no_grad()
+    def generate(
+        self,
+        prompts: Sequence[str | list[dict]],
+        n: int = 1,
+        sampling: SamplingSettings | None = None,
+        seed: int | None = None,
+    ) -> list[list[str]]:
+        """Sample ``n`` completions per prompt (batched, KV cache). Returns [len(prompts)][n]."""
+        sampling = sampling or SamplingSettings()
+        if seed is not None:
+            torch.manual_seed(seed)
+        rendered = [self.render_prompt(p) for p in prompts for _ in range(n)]
+        device = next(self.model.parameters()).device
+        was_training = self.model.training
+        self.model.eval()
+        texts: list[str] = []
+        try:
+            for start in range(0, len(rendered), sampling.batch_size):
+                chunk = rendered[start : start + sampling.batch_size]
+                enc = self.tokenizer(
+                    chunk, return_tensors="pt", padding=True, padding_side="left",
+                    add_special_tokens=False,
+                ).to(device)
+                greedy = sampling.temperature <= 0
+                out = self.model.generate(
+                    **enc,
+                    max_new_tokens=sampling.max_new_tokens,
+                    do_sample=not greedy,
+                    temperature=None if greedy else sampling.temperature,
+                    top_p=None if greedy else sampling.top_p,
+                    top_k=None,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                    eos_token_id=self.tokenizer.eos_token_id,
+                    use_cache=True,
+                )
+                new_tokens = out[:, enc["input_ids"].shape[1] :]
+                texts.extend(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
+        finally:
+            self.model.train(was_training)
+        return [texts[i * n : (i + 1) * n] for i in range(len(prompts))]
+
+    # ------------------------------------------------------------------ persistence
+    def lora_state_dict(self) -> dict[str, torch.Tensor]:
+        """LoRA tensors keyed as ``PeftModel.state_dict()`` names them, with FSDP / activation
+        checkpointing wrapper prefixes removed (call inside FSDP.summon_full_params)."""
+        wrappers = ("_fsdp_wrapped_module.", "_checkpoint_wrapped_module.")
+        state = {}
+        for name, param in self.model.named_parameters():
+            if "lora_" in name:
+                for prefix in wrappers:
+                    name = name.replace(prefix, "")
+                state[name] = param.detach().cpu().clone()
+        return state
+
+    def save_adapter(
+        self, directory: str | os.PathLike, state_dict: dict[str, torch.Tensor] | None = None
+    ) -> Path:
+        """Write the trainable adapter in PEFT format (adapter_config.json +
+        adapter_model.safetensors) plus the tokenizer, so ``PeftModel.from_pretrained`` and
+        ``init_adapter`` both load it. ``state_dict`` overrides the live weights (FSDP gathers). Written to a temporary sibling, then renamed into place, so
+        an interrupted save never leaves a half-written adapter."""
+        target = Path(directory)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        if tmp.exists():
+            import shutil
+
+            shutil.rmtree(tmp)
+        extra = {"state_dict": state_dict} if state_dict is not None else {}
+        self.model.save_pretrained(
+            str(tmp), selected_adapters=[TRAINABLE_ADAPTER], safe_serialization=True, **extra
+        )
+        self.tokenizer.save_pretrained(str(tmp))
+        if target.exists():
+            import shutil
+
+            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
+            target.rename(backup)
+            tmp.rename(target)
+            shutil.rmtree(backup)
+        else:
+            tmp.rename(target)
+        return target
