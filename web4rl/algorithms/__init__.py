@@ -1,0 +1,8 @@
+"""One LightningModule per algorithm over the shared LoRA policy."""
+
+from web4rl.algorithms.base import PolicyModule
+from web4rl.algorithms.dpo import DPO
+from web4rl.algorithms.orpo import ORPO
+from web4rl.algorithms.sft import SFT
+
+__all__ = ["DPO", "ORPO", "SFT", "PolicyModule"]

@@ -1,0 +1,6 @@
+"""Lightning callbacks: cross-cutting work that is not part of any one algorithm."""
+
+from web4rl.callbacks.hardware import MatmulPrecision
+from web4rl.callbacks.throughput import TokenThroughput, count_tokens
+
+__all__ = ["MatmulPrecision", "TokenThroughput", "count_tokens"]

@@ -1,0 +1,207 @@
+"""PolicyModule: the one base class the algorithms share (DESIGN.md section 4).
+
+It owns what every algorithm needs and nothing algorithm-specific: the policy, AdamW (fused on
+CUDA), a cosine schedule with linear warmup, logging under shared metric names, grad-norm
+logging, adapter saving, and checkpoints that hold only trainable weights. Subclasses implement
+``compute_loss(batch) -> (loss, metrics)``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import random
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.strategies import FSDPStrategy
+from lightning.pytorch.utilities import rank_zero_info
+
+from web4rl.policy import Policy
+
+Metrics = dict[str, torch.Tensor]
+
+
+def collect_rng_states() -> dict[str, Any]:
+    """RNG streams as plain tensors/tuples, so checkpoints still load with weights_only=True."""
+    np_state = np.random.get_state()
+    states = {
+        "torch": torch.get_rng_state(),
+        "numpy": (np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]),
+        "python": random.getstate(),
+    }
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng_states(states: dict[str, Any]) -> None:
+    torch.set_rng_state(states["torch"])
+    name, keys, *rest = states["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), *rest))
+    random.setstate(states["python"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def cosine_with_warmup(step: int, total_steps: int, warmup_steps: int, min_ratio: float) -> float:
+    """LR multiplier: linear 0->1 over warmup, then cosine 1->min_ratio until total_steps."""
+    if warmup_steps > 0 and step < warmup_steps:
+        return (step + 1) / warmup_steps
+    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+    return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+class PolicyModule(L.LightningModule):
+    """Base for SFT, ORPO, DPO, ... over one shared LoRA ``Policy``.
+
+    Args:
+        policy: the shared LoRA policy (model, adapter, tokenizer).
+        lr: peak learning rate of AdamW.
+        weight_decay: AdamW decoupled weight decay.
+        betas: AdamW (beta1, beta2).
+        warmup_ratio: share of all optimizer steps spent in linear warmup.
+        min_lr_ratio: final LR as a share of the peak (cosine floor).
+        fused_adamw: use the fused AdamW kernel; None = on when the parameters are on CUDA.
+        adapter_dir: where the trained adapter is written (PEFT format) when fit ends; None
+            skips. An existing non-empty directory is refused unless ``overwrite_adapter``.
+        overwrite_adapter: allow replacing an existing adapter at ``adapter_dir``.
+    """
+
+    def __init__(
+        self,
+        policy: Policy,
+        lr: float = 5e-6,
+        weight_decay: float = 0.01,
+        betas: tuple[float, float] = (0.9, 0.999),
+        warmup_ratio: float = 0.1,
+        min_lr_ratio: float = 0.0,
+        fused_adamw: bool | None = None,
+        adapter_dir: str | None = None,
+        overwrite_adapter: bool = False,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["policy"])
+        self.policy = policy
+        # Checkpoints carry only trainable weights, so loading must not demand the frozen base.
+        self.strict_loading = False
+        if adapter_dir and not overwrite_adapter:
+            existing = Path(adapter_dir)
+            if existing.is_dir() and any(existing.iterdir()):
+                raise FileExistsError(
+                    f"model.adapter_dir: {existing} already holds files; choose a new directory "
+                    "or set overwrite_adapter: true (nothing has been written)"
+                )
+
+    # ------------------------------------------------------------------ algorithm hook
+    def compute_loss(self, batch: Any) -> tuple[torch.Tensor, Metrics]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ steps
+    def _shared_step(self, batch: Any, stage: str) -> torch.Tensor:
+        loss, metrics = self.compute_loss(batch)
+        batch_size = int(batch.index.numel())
+        on_step = stage == "train"
+        self.log(f"{stage}/loss", loss.detach(), prog_bar=True, on_step=on_step,
+                 on_epoch=not on_step, batch_size=batch_size, sync_dist=not on_step)
+        self.log_dict({f"{stage}/{k}": v for k, v in metrics.items()}, on_step=on_step,
+                      on_epoch=not on_step, batch_size=batch_size, sync_dist=not on_step)
+        return loss
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self._shared_step(batch, "train")
+
+    def validation_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self._shared_step(batch, "val")
+
+    def test_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self._shared_step(batch, "test")
+
+    # ------------------------------------------------------------------ optimisation
+    def configure_optimizers(self):
+        params = self.policy.trainable_parameters()
+        fused = self.hparams.fused_adamw
+        if fused is None:
+            fused = bool(params) and params[0].is_cuda
+        optimizer = torch.optim.AdamW(
+            params, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay,
+            betas=tuple(self.hparams.betas), fused=fused,
+        )
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        warmup = int(self.hparams.warmup_ratio * total)
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            lambda step: cosine_with_warmup(step, total, warmup, self.hparams.min_lr_ratio),
+        )
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        # Total L2 norm of trainable grads before clipping (the Trainer clips after this hook).
+        grads = [p.grad.detach().float().norm() for p in self.policy.trainable_parameters()
+                 if p.grad is not None]
+        if grads:
+            self.log("train/grad_norm", torch.stack(grads).norm(), on_step=True, on_epoch=False)
+        self.log("train/lr", optimizer.param_groups[0]["lr"], on_step=True, on_epoch=False)
+
+    # ------------------------------------------------------------------ persistence
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Keep only trainable tensors: a 7B base must never be written into every checkpoint.
+        trainable = {name for name, p in self.named_parameters() if p.requires_grad}
+        checkpoint["state_dict"] = {
+            k: v for k, v in checkpoint["state_dict"].items() if k in trainable
+        }
+        # Exact resume needs the RNG streams too (LoRA dropout, sampling, shuffling).
+        checkpoint["web4rl_rng_states"] = collect_rng_states()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        trainable = {name for name, p in self.named_parameters() if p.requires_grad}
+        missing = sorted(trainable - set(checkpoint["state_dict"]))
+        if missing:
+            raise KeyError(
+                f"checkpoint lacks {len(missing)} trainable tensors (first: {missing[0]}); "
+                "was it written for another adapter configuration?"
+            )
+        if "web4rl_rng_states" in checkpoint:
+            restore_rng_states(checkpoint["web4rl_rng_states"])
+
+    def on_fit_end(self) -> None:
+        adapter_dir = self.hparams.adapter_dir
+        if not adapter_dir:
+            return
+        strategy = self.trainer.strategy
+        if isinstance(strategy, FSDPStrategy):
+            # Sharded weights: every rank joins the gather, rank 0 alone receives and writes.
+            from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+
+            with FSDP.summon_full_params(strategy.model, writeback=False, rank0_only=True,
+                                         offload_to_cpu=True):
+                if self.trainer.is_global_zero:
+                    self.policy.save_adapter(adapter_dir, self.policy.lora_state_dict())
+        elif self.trainer.is_global_zero:
+            self.policy.save_adapter(adapter_dir)
+        rank_zero_info(f"web4rl: adapter written to {adapter_dir}")
+
+
+def _pad_right(t: torch.Tensor, length: int, value: int) -> torch.Tensor:
+    return torch.nn.functional.pad(t, (0, length - t.shape[1]), value=value)
+
+
+def stack_pair(batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Chosen rows then rejected rows as one [2B, T] batch, so both take a single forward pass.
+
+    Returns input_ids, attention_mask, labels, each [2B, T] with T = max of the two lengths;
+    rows 0..B-1 are chosen, B..2B-1 rejected.
+    """
+    chosen, rejected = batch.chosen, batch.rejected
+    length = max(chosen.input_ids.shape[1], rejected.input_ids.shape[1])
+    # Pad ids with 0: those positions are masked by attention_mask and labels anyway.
+    input_ids = torch.cat([_pad_right(chosen.input_ids, length, 0),
+                           _pad_right(rejected.input_ids, length, 0)])
+    attention_mask = torch.cat([_pad_right(chosen.attention_mask, length, 0),
+                                _pad_right(rejected.attention_mask, length, 0)])
+    labels = torch.cat([_pad_right(chosen.labels, length, -100),
+                        _pad_right(rejected.labels, length, -100)])
+    return input_ids, attention_mask, labels

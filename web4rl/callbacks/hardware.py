@@ -1,0 +1,26 @@
+"""Hardware knobs that are process settings rather than Trainer arguments."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from lightning.pytorch import Callback
+
+
+class MatmulPrecision(Callback):
+    """Set float32 matmul precision when a run starts.
+
+    Args:
+        precision: "high" lets Ampere+ GPUs use TF32 tensor cores for float32 matmuls
+            (RTX 4090, A100, H100); "highest" keeps full float32; "medium" allows bf16.
+    """
+
+    def __init__(self, precision: Literal["highest", "high", "medium"] = "high") -> None:
+        self.precision = precision
+
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        torch.set_float32_matmul_precision(self.precision)
+        if torch.cuda.is_available():
+            torch.backends.cuda.matmul.allow_tf32 = self.precision != "highest"
+            torch.backends.cudnn.allow_tf32 = self.precision != "highest"
