@@ -1,0 +1,162 @@
+"""Write configs/<algorithm>_<hardware>.yaml from one table, so the 18 files cannot drift.
+
+    python scripts/make_configs.py          # rewrite configs/
+    python scripts/make_configs.py --check  # exit 1 if configs/ differs (used by the tests)
+
+Numbers are DESIGN.md section 6. The cpu configs use the built-in tiny model with a larger
+learning rate and shorter sequences so they finish in minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIG_MODEL = "Qwen/Qwen2.5-Coder-7B-Instruct"
+
+HARDWARE = {
+    "cpu": dict(
+        about="2-core CPU with the built-in tiny model (offline); finishes in minutes",
+        trainer=dict(accelerator="cpu", devices=1, precision="32-true"),
+        policy=dict(model_name="web4rl/tiny", dtype="float32"),
+        batch=8, accumulate=1, max_length=512, max_prompt_length=256, gpu=False,
+    ),
+    "m1max": dict(
+        about="Apple M1 Max (MPS): fp16 mixed (MPS has no bf16 autocast), gradient checkpointing, batch 1 x 16",
+        trainer=dict(accelerator="mps", devices=1, precision="16-mixed"),
+        policy=dict(model_name=BIG_MODEL, dtype="float16", gradient_checkpointing=True,
+                    attn_implementation="sdpa"),
+        batch=1, accumulate=16, gpu=False,
+    ),
+    "rtx4090": dict(
+        about="one RTX 4090 (24 GB): bf16-mixed, TF32, fused AdamW, gradient checkpointing, batch 2 x 8",
+        trainer=dict(accelerator="gpu", devices=1, precision="bf16-mixed"),
+        policy=dict(model_name=BIG_MODEL, dtype="bfloat16", gradient_checkpointing=True,
+                    attn_implementation="sdpa"),
+        batch=2, accumulate=8, gpu=True,
+    ),
+    "a100": dict(
+        about="one A100-80GB: bf16-mixed, TF32, fused AdamW, batch 8 x 2 (A100-40GB: set batch_size 4, accumulate_grad_batches 4)",
+        trainer=dict(accelerator="gpu", devices=1, precision="bf16-mixed"),
+        policy=dict(model_name=BIG_MODEL, dtype="bfloat16", attn_implementation="sdpa"),
+        batch=8, accumulate=2, gpu=True,
+    ),
+    "ddp": dict(
+        about="all visible GPUs with DDP: batch 4 per GPU x accumulation 4 / n_gpus (4 GPUs: 4 x 1 = the A100-40GB 4 x 4 budget)",
+        trainer=dict(accelerator="gpu", devices=-1, precision="bf16-mixed",
+                     strategy=dict(class_path="lightning.pytorch.strategies.DDPStrategy",
+                                   init_args=dict(find_unused_parameters=False))),
+        policy=dict(model_name=BIG_MODEL, dtype="bfloat16", attn_implementation="sdpa"),
+        batch=4, accumulate=1, gpu=True,
+    ),
+    "fsdp": dict(
+        about="all visible GPUs with FSDP (full shard, decoder-layer units, activation checkpointing); base in float32 so each flat parameter has one dtype, bf16 compute via bf16-mixed",
+        trainer=dict(accelerator="gpu", devices=-1, precision="bf16-mixed",
+                     strategy=dict(class_path="web4rl.distributed.LoraFSDPStrategy",
+                                   init_args=dict(sharding_strategy="FULL_SHARD",
+                                                  activation_checkpointing=True))),
+        policy=dict(model_name=BIG_MODEL, dtype="float32", attn_implementation="sdpa"),
+        batch=4, accumulate=1, gpu=True,
+    ),
+}
+
+ALGORITHMS = {
+    "sft": dict(class_path="web4rl.algorithms.SFT", data="web4rl.data.SFTDataModule",
+                about="Stage 0 supervised fine-tuning of the LoRA adapter",
+                args=dict(lr=2.0e-4, warmup_ratio=0.05), cpu_lr=2.0e-3, epochs=3),
+    "orpo": dict(class_path="web4rl.algorithms.ORPO", data="web4rl.data.PreferenceDataModule",
+                 about="Stage 1 ORPO on preference pairs (no reference model)",
+                 args=dict(beta=0.1, lr=5.0e-6, warmup_ratio=0.1), cpu_lr=2.0e-3, epochs=3),
+    "dpo": dict(class_path="web4rl.algorithms.DPO", data="web4rl.data.PreferenceDataModule",
+                about="Stage 1 DPO on preference pairs (reference = starting policy)",
+                args=dict(beta=0.1, lr=5.0e-6, warmup_ratio=0.1, label_smoothing=0.0,
+                          precompute_reference=True), cpu_lr=1.0e-3, epochs=3),
+}
+
+
+def build(algorithm: str, hardware: str) -> tuple[str, dict]:
+    alg, hw = ALGORITHMS[algorithm], HARDWARE[hardware]
+    name = f"{algorithm}_{hardware}"
+    cpu = hardware == "cpu"
+    callbacks = [
+        dict(class_path="lightning.pytorch.callbacks.ModelCheckpoint",
+             init_args=dict(dirpath=f"runs/{name}/checkpoints", monitor="val/loss", mode="min",
+                            save_top_k=1, save_last=True)),
+        dict(class_path="web4rl.callbacks.TokenThroughput", init_args=dict(log_every_n_steps=10)),
+    ]
+    if hw["gpu"]:
+        callbacks.append(dict(class_path="web4rl.callbacks.MatmulPrecision",
+                              init_args=dict(precision="high")))
+    trainer = dict(hw["trainer"])
+    trainer.update(
+        max_epochs=alg["epochs"], gradient_clip_val=1.0,
+        accumulate_grad_batches=hw["accumulate"], log_every_n_steps=5 if cpu else 10,
+        val_check_interval=1.0,
+        logger=dict(class_path="lightning.pytorch.loggers.WandbLogger",
+                    init_args=dict(project="web4rl", name=name, save_dir="runs",
+                                   log_model=False)),
+        callbacks=callbacks,
+    )
+    policy_args = dict(hw["policy"])
+    policy_args.update(init_adapter=None,
+                       lora=dict(r=16, alpha=32, dropout=0.05,
+                                 target_modules=["q_proj", "k_proj", "v_proj", "o_proj",
+                                                 "gate_proj", "up_proj", "down_proj"]))
+    model_args = dict(policy=dict(class_path="web4rl.policy.Policy", init_args=policy_args))
+    model_args.update(alg["args"])
+    if cpu:
+        model_args["lr"] = alg["cpu_lr"]
+    if hw["gpu"]:
+        model_args["fused_adamw"] = True
+    model_args.update(weight_decay=0.01, adapter_dir=f"runs/{name}/adapter",
+                      overwrite_adapter=cpu)
+    data_args = dict(train_files=None, batch_size=hw["batch"],
+                     max_length=hw.get("max_length", 4096),
+                     max_prompt_length=hw.get("max_prompt_length", 2048), seed=42,
+                     num_workers=0 if cpu else 4)
+    config = dict(
+        seed_everything=42,
+        trainer=trainer,
+        model=dict(class_path=alg["class_path"], init_args=model_args),
+        data=dict(class_path=alg["data"], init_args=data_args),
+    )
+    header = (
+        f"# {name}: {alg['about']}.\n# Hardware: {hw['about']}.\n"
+        f"# Run: python -m web4rl fit --config configs/{name}.yaml\n"
+        "# Continue the Web4 SFT adapter: --model.init_args.policy.init_args.init_adapter "
+        "path/to/SFT.lora\n# Own data: --data.init_args.train_files path/to/rows.jsonl\n"
+        "# Generated by scripts/make_configs.py; edit the table there, then re-run it.\n"
+    )
+    return name, header + yaml.safe_dump(config, sort_keys=False, width=100)
+
+
+def all_configs() -> dict[str, str]:
+    return dict(build(a, h) for a in ALGORITHMS for h in HARDWARE)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    args = parser.parse_args()
+    out = ROOT / "configs"
+    stale = []
+    for name, text in all_configs().items():
+        path = out / f"{name}.yaml"
+        if args.check:
+            if not path.is_file() or path.read_text() != text:
+                stale.append(path.name)
+        else:
+            out.mkdir(exist_ok=True)
+            path.write_text(text)
+    if stale:
+        print("configs out of date (run scripts/make_configs.py):", ", ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
