@@ -1,7 +1,9 @@
-"""Fixtures for the data-layer tests: an offline tokenizer and JSONL writers.
+"""Fixtures for the data-layer tests: offline tokenizers and JSONL writers.
 
-The tokenizer is a byte-level BPE trained in milliseconds on a few lines, wrapped in
-``PreTrainedTokenizerFast`` with a Qwen-style chat template, so tests never download.
+``tokenizer`` is the package's tiny tokenizer (what the cpu configs use). ``bpe_tokenizer`` and
+``plain_tokenizer`` are byte-level BPEs trained here in milliseconds on a few lines, with and
+without a chat template, so the masking tests also run against a second vocabulary. Nothing
+downloads.
 """
 
 from __future__ import annotations
@@ -49,13 +51,21 @@ def _build_tokenizer(with_template: bool) -> Any:
 
 @pytest.fixture(scope="session")
 def tokenizer() -> Any:
-    """Byte-level BPE tokenizer with a chat template; eos ``<|im_end|>``, pad ``<|endoftext|>``."""
+    """The built-in tiny tokenizer (ChatML template; eos ``<|im_end|>``, pad ``<|endoftext|>``)."""
+    from web4rl.tiny import load_tiny_tokenizer
+
+    return load_tiny_tokenizer()
+
+
+@pytest.fixture(scope="session")
+def bpe_tokenizer() -> Any:
+    """A BPE tokenizer built here, with a ChatML template: tests do not depend on tiny's vocab."""
     return _build_tokenizer(with_template=True)
 
 
 @pytest.fixture(scope="session")
 def plain_tokenizer() -> Any:
-    """The same tokenizer without a chat template (exercises the plain fallback format)."""
+    """A tokenizer without a chat template (exercises the plain fallback format)."""
     return _build_tokenizer(with_template=False)
 
 

@@ -290,3 +290,19 @@ def test_signature_is_a_jsonargparse_schema():
         assert "what to do with a prompt over" in help_text  # the docstring is the help text
         with pytest.raises(argparse.ArgumentError, match="overlong_prompt"):
             parser.parse_args(["--data.overlong_prompt=cut"])
+
+
+# ----------------------------------------------------------------------------- shipped data
+
+
+@pytest.mark.parametrize("cls", [SFTDataModule, PreferenceDataModule])
+def test_defaults_read_the_shipped_sample_data(cls):
+    """No files given: the package's sample data and (by name) the tiny tokenizer are used."""
+    dm = cls(tokenizer="web4rl/tiny", batch_size=4)
+    counts = dm.validate()
+    assert counts["train"] > counts["val"] > 0 and counts["test"] > 0
+    assert dm.records["train"][0].location.file.endswith(cls.default_file)
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    assert len(batch) == 4
+    assert all(s.prompts_skipped == 0 for s in dm.truncation.values())

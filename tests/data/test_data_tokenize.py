@@ -64,7 +64,14 @@ def test_prompt_and_completion_tokenized_separately(tokenizer):
     assert item.index == 0 and stats.rows == 1 and stats.completions_truncated == 0
 
 
-def test_sft_collator_masks_are_exact(tokenizer):
+@pytest.fixture(params=["tokenizer", "bpe_tokenizer", "plain_tokenizer"])
+def any_tokenizer(request):
+    """Each test tokenizer in turn: tiny (ChatML), a second BPE vocabulary, no chat template."""
+    return request.getfixturevalue(request.param)
+
+
+def test_sft_collator_masks_are_exact(any_tokenizer):
+    tokenizer = any_tokenizer
     items, _ = tokenize_sft(
         [_sft("a", "export const x = 1;"), _sft("Refactor this function please", "ok")], tokenizer
     )
@@ -100,7 +107,8 @@ def test_pad_falls_back_to_eos(tokenizer):
     assert pad_token_id(NoPad()) == 7
 
 
-def test_preference_collator_pads_both_sides_to_one_length(tokenizer):
+def test_preference_collator_pads_both_sides_to_one_length(any_tokenizer):
+    tokenizer = any_tokenizer
     recs = [
         _pair("q one", "short", "a much longer rejected answer", category="style"),
         _pair("q2", "x", "y"),
@@ -157,10 +165,10 @@ def test_preference_max_length_applies_to_each_side(tokenizer):
 def test_overlong_prompt_error_names_file_line(tokenizer):
     recs = [_sft("short", "c", line=1), _sft("a much longer prompt " * 10, "c", line=7)]
     with pytest.raises(DataValidationError) as excinfo:
-        tokenize_sft(recs, tokenizer, max_length=64, max_prompt_length=20)
+        tokenize_sft(recs, tokenizer, max_length=96, max_prompt_length=40)
     (err,) = excinfo.value.errors
     assert (err.location.file, err.location.line, err.field) == ("f.jsonl", 7, "prompt")
-    assert "> max_prompt_length 20" in err.message
+    assert "> max_prompt_length 40" in err.message
     assert "f.jsonl:7: field 'prompt': prompt has" in str(excinfo.value)
 
 
@@ -168,16 +176,16 @@ def test_overlong_prompt_truncate_keeps_last_tokens(tokenizer):
     rec = _sft("a much longer prompt " * 10, "c")
     full = _ids(tokenizer, render_prompt(tokenizer, rec.prompt))
     (item,), stats = tokenize_sft(
-        [rec], tokenizer, max_length=64, max_prompt_length=20, overlong_prompt="truncate"
+        [rec], tokenizer, max_length=96, max_prompt_length=40, overlong_prompt="truncate"
     )
-    assert item.prompt_ids == full[-20:]  # the generation prompt (assistant header) survives
+    assert item.prompt_ids == full[-40:]  # the generation prompt (assistant header) survives
     assert stats.prompts_truncated == 1
 
 
 def test_overlong_prompt_skip_drops_and_counts(tokenizer):
     recs = [_pair("short", "a", "b", line=1), _pair("a much longer prompt " * 10, "a", "b", line=2)]
     items, stats = tokenize_preferences(
-        recs, tokenizer, max_length=64, max_prompt_length=20, overlong_prompt="skip"
+        recs, tokenizer, max_length=96, max_prompt_length=40, overlong_prompt="skip"
     )
     assert [x.index for x in items] == [0]
     assert stats.prompts_skipped == 1 and stats.skipped_locations == ["p.jsonl:2"]
