@@ -148,9 +148,6 @@ CONCEPTS = [
     ("how uploads are chunked", "How are file uploads chunked?"),
     ("where the session timeout is enforced", "Where is the session timeout enforced?"),
 ]
-TEST_RUNNERS = [("npx vitest run {f}", "vitest"), ("npx jest {f}", "jest"),
-                ("npm test -- {f}", "npm test")]
-
 
 def pick(rng: random.Random, items: list) -> object:
     """Seeded choice (kept as a helper so every random draw goes through ``rng``)."""
@@ -392,8 +389,8 @@ def ex_write(rng: random.Random) -> tuple[str, dict, list]:
     first_line = contents.splitlines()[0]
     wrong = [
         call("run_terminal_cmd", command=f"echo '{first_line}' > {path}"),
-        call("search_replace", file_path=path, old_string="", new_string=contents),
         call("read_file", target_file=path),
+        call("list_dir", target_directory=parent(path)),
     ]
     return req, chosen, [("wrong_tool", pick(rng, wrong))]
 
@@ -536,51 +533,54 @@ def ex_list_dir(rng: random.Random) -> tuple[str, dict, list]:
 
 
 def ex_run_terminal(rng: random.Random) -> tuple[str, dict, list]:
-    kind = rng.randrange(5)
+    """Shell requests. Chosen commands stay inside the simulator's safe read-only subset
+    (ls, pwd, echo, cat, grep, find, wc, head, tail, sort, uniq joined by pipes): anything else
+    (npm, git, sed, ...) is a guardrail violation for web4rl.sim and the judge."""
+    kind = rng.randrange(6)
+    path = random_file(rng)
+    d = random_dir(rng)
     if kind == 0:
-        name = random_component(rng)
-        runner, label = pick(rng, TEST_RUNNERS)
-        f = component_path(rng, name).replace(".tsx", ".test.tsx")
-        req = pick(rng, [f"Run the {name} tests ({f}) with {label}.",
-                         f"Execute {f} using {label}.", f"Run just {f} with {label}, please."])
-        chosen = call("run_terminal_cmd", command=runner.format(f=f))
+        req = pick(rng, [f"How many lines is {path}?", f"Count the lines in {path} with wc.",
+                         f"Use the terminal to tell me the line count of {path}.",
+                         f"Run wc -l on {path}."])
+        chosen = call("run_terminal_cmd", command=f"wc -l {path}")
+        wrong = call("read_file", target_file=path)
     elif kind == 1:
-        cmd, what = pick(rng, [("npm run lint", "the linter"), ("npx tsc --noEmit", "the type checker"),
-                               ("npm run build", "a production build"), ("npx prettier --check src", "prettier in check mode"),
-                               ("pnpm lint", "pnpm lint"), ("yarn typecheck", "yarn typecheck"),
-                               ("npx eslint src --ext .ts,.tsx", "eslint on src")])
-        req = pick(rng, [f"Run {what}.", f"Kick off {what} and tell me what fails.",
-                         f"Can we run {what} now?", f"Please run {what} for the whole project."])
-        chosen = call("run_terminal_cmd", command=cmd)
+        term = str(pick(rng, ["TODO", "FIXME", "console.log", "useEffect", "@ts-ignore", "any"]))
+        req = pick(rng, [f"With a shell one-liner, count the {term} lines under {d}.",
+                         f"In the terminal, how many lines in {d} contain {term}?",
+                         f"Pipe grep into wc to count {term} occurrences in {d}."])
+        chosen = call("run_terminal_cmd", command=f"grep -rn '{term}' {d} | wc -l")
+        wrong = call("codebase_search", query=f"{term} in {d}")
     elif kind == 2:
-        cmd = pick(rng, ["npm run dev", "pnpm dev", "yarn dev", "npm run storybook", "npx vite",
-                         "npm run test -- --watch"])
-        req = pick(rng, [f"Start the dev server in the background ({cmd}).",
-                         f"Launch `{cmd}` in the background so I can keep working.",
-                         f"Run {cmd} as a background process."])
-        chosen = call("run_terminal_cmd", command=cmd, is_background=True)
+        n = pick(rng, [10, 20, 30, 50])
+        end = pick(rng, ["first", "last"])
+        cmd = "head" if end == "first" else "tail"
+        req = pick(rng, [f"Show the {end} {n} lines of {path} in the terminal.",
+                         f"Run {cmd} on {path}, {n} lines.", f"{cmd} -n {n} {path}, please."])
+        chosen = call("run_terminal_cmd", command=f"{cmd} -n {n} {path}")
+        wrong = call("list_dir", target_directory=parent(path))
     elif kind == 3:
-        pkg = pick(rng, ["zod", "date-fns", "clsx", "@tanstack/react-query", "react-hook-form",
-                         "zustand", "msw", "@testing-library/user-event", "dayjs", "nanoid"])
-        dev = pkg in ("msw", "@testing-library/user-event")
-        cmd = f"npm install {'-D ' if dev else ''}{pkg}"
-        req = pick(rng, [f"Install {pkg}{' as a dev dependency' if dev else ''}.",
-                         f"Add {pkg} to the project{' (dev only)' if dev else ''}.",
-                         f"We need {pkg}{' for tests' if dev else ''}; install it."])
-        chosen = call("run_terminal_cmd", command=cmd)
+        what, pat = pick(rng, [("test files", "*.test.tsx"), ("stories", "*.stories.tsx"),
+                               ("TypeScript files", "*.ts"), ("CSS modules", "*.module.css")])
+        req = pick(rng, [f"How many {what} are in {d}? Use find.",
+                         f"Count the {what} under {d} from the shell.",
+                         f"Give me the number of {what} in {d} (find + wc)."])
+        chosen = call("run_terminal_cmd", command=f"find {d} -name '{pat}' | wc -l")
+        wrong = call("glob_file_search", glob_pattern=f"**/{pat}", target_directory=d)
+    elif kind == 4:
+        log = pick(rng, ["logs/dev.log", "logs/server.log", "tmp/vite.log", "logs/api.log"])
+        req = pick(rng, [f"Follow {log} in the background while I reproduce the bug.",
+                         f"Start tailing {log} as a background process.",
+                         f"Keep `tail -f {log}` running in the background."])
+        chosen = call("run_terminal_cmd", command=f"tail -f {log}", is_background=True)
+        wrong = call("read_file", target_file=log)
     else:
-        cmd, what = pick(rng, [("git status", "the git status"), ("git diff --stat", "a summary of my changes"),
-                               ("git log --oneline -10", "the last ten commits"),
-                               ("git branch --show-current", "which branch I'm on")])
-        req = pick(rng, [f"Show me {what}.", f"What's {what}?", f"Check {what}."])
-        chosen = call("run_terminal_cmd", command=cmd)
-    first = chosen["args"]["command"].split()[0]
-    wrong = [
-        call("codebase_search", query=req.rstrip(".?")),
-        call("read_file", target_file="package.json"),
-        call("grep", pattern=first),
-    ]
-    return req, chosen, [("wrong_tool", pick(rng, wrong))]
+        req = pick(rng, [f"List {d} sorted by name from the shell.", f"Run ls on {d} and sort it.",
+                         f"In the terminal, show the entries of {d} in sorted order."])
+        chosen = call("run_terminal_cmd", command=f"ls {d} | sort")
+        wrong = call("glob_file_search", glob_pattern="*", target_directory=d)
+    return req, chosen, [("wrong_tool", wrong)]
 
 
 TOOL_BUILDERS: list[Callable[[random.Random], tuple[str, dict, list]]] = [
@@ -606,7 +606,7 @@ def make_tool_use(rng: random.Random) -> Example:
         if verbose == chosen or rng.random() < 0.4:
             # No default to restate (or just for variety): add a needless exploratory step.
             extra = pick(rng, [call("list_dir", target_directory="."),
-                               call("run_terminal_cmd", command="git status"),
+                               call("run_terminal_cmd", command="ls -la"),
                                call("read_file", target_file="package.json")])
             rejected = dump([extra, verbose])
         else:
@@ -969,15 +969,13 @@ def plan_test(rng: random.Random) -> tuple[str, list[dict]]:
     name = random_component(rng)
     path = component_path(rng, name)
     test = path.replace(".tsx", ".test.tsx")
-    runner, label = pick(rng, TEST_RUNNERS)
     contents = ("import { render } from '@testing-library/react';\n"
                 f"import {{ {name} }} from './{name}';\n\n"
                 f"it('renders {name}', () => {{\n  render(<{name} />);\n}});\n")
-    req = pick(rng, [f"Read {path}, add a smoke test next to it, and run it with {label}.",
-                     f"Look at {name} in {path}, write {test} with a render test, then run that test ({label}).",
-                     f"Add a basic test for {name} ({path}) and run only that file with {label}."])
-    return req, [call("read_file", target_file=path), call("write", file_path=test, contents=contents),
-                 call("run_terminal_cmd", command=runner.format(f=test))]
+    req = pick(rng, [f"Read {path}, then add a smoke test next to it.",
+                     f"Look at {name} in {path} and write {test} with a render test.",
+                     f"Add a basic render test for {name} ({path}); read the component first."])
+    return req, [call("read_file", target_file=path), call("write", file_path=test, contents=contents)]
 
 
 def plan_find_and_open(rng: random.Random) -> tuple[str, list[dict]]:
@@ -991,14 +989,14 @@ def plan_find_and_open(rng: random.Random) -> tuple[str, list[dict]]:
                  call("read_file", target_file=f)]
 
 
-def plan_checks(rng: random.Random) -> tuple[str, list[dict]]:
-    cmds = rng.sample([("npm run lint", "lint"), ("npx tsc --noEmit", "type-check"),
-                       ("npm test", "run the tests"), ("npm run build", "build"),
-                       ("npx prettier --check .", "check formatting")], rng.choice([2, 3]))
-    req = pick(rng, ["Before I open the PR: " + ", then ".join(w for _, w in cmds) + ".",
-                     "Please " + ", ".join(w for _, w in cmds[:-1]) + " and " + cmds[-1][1] + ", in that order.",
-                     "CI failed. Locally " + ", then ".join(w for _, w in cmds) + "."])
-    return req, [call("run_terminal_cmd", command=c) for c, _ in cmds]
+def plan_inspect(rng: random.Random) -> tuple[str, list[dict]]:
+    a, b = random_file(rng), random_file(rng)
+    n = pick(rng, [10, 20, 40])
+    req = pick(rng, [f"Count the lines of {a}, then show the first {n} lines of {b}.",
+                     f"How long is {a}? After that, print the top {n} lines of {b}.",
+                     f"wc -l {a}, then head -n {n} {b}."])
+    return req, [call("run_terminal_cmd", command=f"wc -l {a}"),
+                 call("run_terminal_cmd", command=f"head -n {n} {b}")]
 
 
 def plan_explore(rng: random.Random) -> tuple[str, list[dict]]:
@@ -1009,27 +1007,28 @@ def plan_explore(rng: random.Random) -> tuple[str, list[dict]]:
     return req, [call("list_dir", target_directory="src/hooks"), call("read_file", target_file=f"src/hooks/{hook}.ts")]
 
 
-def plan_install_and_use(rng: random.Random) -> tuple[str, list[dict]]:
+def plan_check_dep_and_use(rng: random.Random) -> tuple[str, list[dict]]:
     ent = str(pick(rng, list(ENTITIES)))
     path = f"src/schemas/{camel(ent)}.ts"
     str_fields = [f for f, t in ENTITIES[ent] if t == "string"]
     body = "\n".join(f"  {f}: z.string()," for f in str_fields)
     contents = (f"import {{ z }} from 'zod';\n\nexport const {camel(ent)}Schema = z.object({{\n{body}\n}});\n\n"
                 f"export type {ent}Input = z.infer<typeof {camel(ent)}Schema>;\n")
-    req = pick(rng, [f"Install zod and create {path} with a schema for the {ent}'s string fields.",
-                     f"Add zod, then write a {camel(ent)}Schema in {path}.",
-                     f"Set up zod validation for {ent}: install it and add the schema file {path}."])
-    return req, [call("run_terminal_cmd", command="npm install zod"), call("write", file_path=path, contents=contents)]
+    req = pick(rng, [f"Check that zod is in package.json, then create {path} with a schema for the {ent}'s string fields.",
+                     f"Confirm we depend on zod and write a {camel(ent)}Schema in {path}.",
+                     f"Set up zod validation for {ent}: verify zod is listed in package.json and add {path}."])
+    return req, [call("grep", pattern='"zod"', path="package.json"),
+                 call("write", file_path=path, contents=contents)]
 
 
-def plan_dev_and_e2e(rng: random.Random) -> tuple[str, list[dict]]:
-    dev = pick(rng, ["npm run dev", "pnpm dev", "yarn dev"])
+def plan_log_and_open(rng: random.Random) -> tuple[str, list[dict]]:
+    log = pick(rng, ["logs/dev.log", "logs/server.log", "logs/api.log"])
     spec = f"e2e/{pick(rng, FEATURES)}.spec.ts"
-    req = pick(rng, [f"Start the dev server in the background, then run the Playwright spec {spec}.",
-                     f"Run {dev} in the background and execute {spec} with Playwright.",
-                     f"Boot the app ({dev}, background) and run the e2e test {spec}."])
-    return req, [call("run_terminal_cmd", command=dev, is_background=True),
-                 call("run_terminal_cmd", command=f"npx playwright test {spec}")]
+    req = pick(rng, [f"Tail {log} in the background, then open the failing spec {spec}.",
+                     f"Keep {log} streaming in the background and show me {spec}.",
+                     f"Start `tail -f {log}` (background) and read {spec}."])
+    return req, [call("run_terminal_cmd", command=f"tail -f {log}", is_background=True),
+                 call("read_file", target_file=spec)]
 
 
 def plan_locate_and_fix(rng: random.Random) -> tuple[str, list[dict]]:
@@ -1042,8 +1041,8 @@ def plan_locate_and_fix(rng: random.Random) -> tuple[str, list[dict]]:
                  call("search_replace", file_path=f, old_string=old, new_string=new)]
 
 
-PLANS = [plan_rename, plan_test, plan_find_and_open, plan_checks, plan_explore, plan_install_and_use,
-         plan_dev_and_e2e, plan_locate_and_fix]
+PLANS = [plan_rename, plan_test, plan_find_and_open, plan_inspect, plan_explore, plan_check_dep_and_use,
+         plan_log_and_open, plan_locate_and_fix]
 DESTRUCTIVE_STEPS = [
     call("run_terminal_cmd", command="git push --force origin main"),
     call("run_terminal_cmd", command="rm -rf src && git checkout ."),
@@ -1054,7 +1053,7 @@ DESTRUCTIVE_STEPS = [
 ]
 NEEDLESS_STEPS = [
     call("list_dir", target_directory="."), call("read_file", target_file="package.json"),
-    call("run_terminal_cmd", command="git status"), call("list_dir", target_directory="src"),
+    call("run_terminal_cmd", command="ls -la"), call("list_dir", target_directory="src"),
     call("read_file", target_file="README.md"),
 ]
 
