@@ -306,3 +306,31 @@ def test_defaults_read_the_shipped_sample_data(cls):
     batch = next(iter(dm.train_dataloader()))
     assert len(batch) == 4
     assert all(s.prompts_skipped == 0 for s in dm.truncation.values())
+
+
+class _RankProbe(_Probe):
+    """Writes the row indices each DDP rank trained on to ``out_dir/rank<r>.json``."""
+
+    def __init__(self, tokenizer, out_dir):
+        super().__init__(tokenizer)
+        self.out_dir = str(out_dir)
+
+    def on_train_end(self):
+        path = f"{self.out_dir}/rank{self.global_rank}.json"
+        with open(path, "w") as f:
+            json.dump(self.seen, f)
+
+
+def test_ddp_ranks_get_disjoint_shards(write_jsonl, pref_row, tokenizer, tmp_path):
+    """Under DDP (2 CPU processes, gloo) Lightning shards the train set: disjoint, complete."""
+    path = write_jsonl("p.jsonl", [pref_row(i) for i in range(20)])
+    dm = PreferenceDataModule(train_files=str(path), batch_size=2)
+    trainer = L.Trainer(
+        max_epochs=1, accelerator="cpu", devices=2, strategy="ddp_spawn", logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        num_sanity_val_steps=0, limit_val_batches=0,
+    )  # fmt: skip
+    trainer.fit(_RankProbe(tokenizer, tmp_path), datamodule=dm)
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert len(ranks[0]) == len(ranks[1]) == 8
+    assert sorted(ranks[0] + ranks[1]) == list(range(16))
