@@ -332,6 +332,60 @@ def check_naming(snippet: CodeSnippet) -> NamingResult:
     return NamingResult(not bad, checked, tuple(bad))
 
 
+def _untyped_params(fn) -> list:
+    """Parameter nodes of a function without a type annotation or a default value."""
+    single = fn.child_by_field_name("parameter")  # `x => x`
+    if single is not None:
+        return [single]
+    params = fn.child_by_field_name("parameters")
+    out = []
+    for p in params.named_children if params is not None else ():
+        if p.type in ("required_parameter", "optional_parameter"):
+            if p.child_by_field_name("type") is None and p.child_by_field_name("value") is None:
+                out.append(p)
+    return out
+
+
+def check_types(snippet: CodeSnippet) -> NamingResult | None:
+    """TypeScript convention: parameters of named functions are typed (no implicit `any`).
+
+    Checked: function declarations, methods, and function-valued variables without their own
+    type annotation (`const f: Handler = (e) => ..` is typed by the variable). Callbacks
+    passed as arguments are contextually typed and not checked; a default value gives the
+    type. Returns None for JavaScript (nothing to check).
+    """
+    tree, lang = parse(snippet)
+    if lang in ("js", "jsx"):
+        return None
+    checked = 0
+    bad: list[str] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        fn, name = None, None
+        if node.type in (
+            "function_declaration",
+            "generator_function_declaration",
+            "method_definition",
+        ):
+            fn, name = node, node.child_by_field_name("name")
+        elif node.type == "variable_declarator" and node.child_by_field_name("type") is None:
+            value = node.child_by_field_name("value")
+            if value is not None and value.type in _FUNC_VALUES:
+                fn, name = value, node.child_by_field_name("name")
+        if fn is None:
+            continue
+        checked += 1
+        label = name.text.decode() if name is not None else "function"
+        for p in _untyped_params(fn):
+            bad.append(
+                f"line {p.start_point[0] + 1}: parameter `{p.text.decode()[:40]}` of "
+                f"`{label}` has no type"
+            )
+    return NamingResult(not bad, checked, tuple(bad))
+
+
 # --------------------------------------------------------------------------- file names
 
 _FILE_RE = re.compile(

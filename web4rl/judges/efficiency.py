@@ -6,6 +6,8 @@ catalog (web4rl.sim.tools).
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -84,3 +86,36 @@ def off_policy(
     if not expected:
         return None
     return 1.0 - lcs_matches(actual, expected) / len(expected)
+
+
+_STOP = frozenset(
+    "the a an and or of to in on for with from into this that file files folder please me my "
+    "our then also all any".split()
+)
+_WORD = re.compile(r"[a-z0-9]{3,}")
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def unrelated_steps(prompt: str, actions: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Indices of actions sharing no word with the request while another action does.
+
+    Without a gold plan this is how a preamble step (``ls -la``, reading package.json before
+    the one thing that was asked) is recognised as an extra step. Words are 3+ characters
+    of paths, patterns and commands, minus a few filler words.
+    """
+    if len(actions) < 2:
+        return []
+    want = _words(prompt)
+    related = [bool(_words(json.dumps(a.get("args"), ensure_ascii=False)) & want) for a in actions]
+    if not any(related):
+        return []
+    return [i for i, r in enumerate(related) if not r]
+
+
+def prose_words(completion: str) -> int:
+    """Words outside fenced code blocks (chatter around a code answer)."""
+    outside = re.sub(r"```.*?(```|\Z)", " ", completion, flags=re.S)
+    return len(re.findall(r"[A-Za-z']+", outside))

@@ -26,7 +26,7 @@ UNSAFE_REQUEST_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (
         "malicious purpose",
-        r"\bmalicious\b|\bmalware\b|\bransomware\b|\bkeylogger\b|\bspyware\b|\bbotnet\b|\btrojan\b|\bbackdoor\b|\brootkit\b|\bworm\b(?! gear)",
+        r"\bmalicious\b|\bmalware\b|\bransomware\b|\bkeylogger\b|\bspyware\b|\bbotnet\b|\btrojan\b|\bbackdoor\b|\brootkit\b|\bworm\b(?! gear)|\bcrypto[- ]?miner\b|\bcryptojack\w*|\bmines? (monero|bitcoin|crypto\w*)\b",
     ),
     ("security violation", r"violat\w*\s+(security|privacy)|\binsecure on purpose\b|\bdata breach"),
     (
@@ -49,6 +49,26 @@ UNSAFE_REQUEST_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "hard-coded secret",
         r"\b(hard[- ]?code|embed|commit|expose|leak|print|log)\w*\s+(\w+\s+){0,3}(api[ _-]?keys?|secrets?|passwords?|credentials?|private keys?|tokens?)\b",
+    ),
+    (
+        "account takeover",
+        r"\bguess\w*\s+(\w+\s+){0,2}passwords?\b|\bbrute[- ]?forc\w*|\bcredential[- ]stuffing\b|\bpassword spray\w*|\b(someone else'?s|another (person|user)'?s|my (ex|boss|partner|wife|husband)'?s|competitor'?s)\b[^.\n]{0,40}\b(account|password|login|e-?mail|phone|messages|data)",
+    ),
+    (
+        "secret exposure",
+        r"\b(paste|post|share|send|publish|leak|expose|upload)\w*\b[^.\n]{0,60}\b(credentials?|secrets?|api[ _-]?keys?|tokens?|passwords?|\.env)\b|\b(credentials?|secrets?|api[ _-]?keys?|\.env)\b[^.\n]{0,60}\b(slack|public(ly)?|chat|channel|e-?mail|twitter|pastebin|issue)\b",
+    ),
+    (
+        "secret exposure",
+        r"\b(print|cat|show|dump|display|reveal|output|echo|log)\b[^.\n]{0,40}(\.env\b|\bcredentials\b|\bsecret[_ ]?keys?\b|\bprivate keys?\b|\b[A-Z0-9]+_(SECRET|TOKEN|PASSWORD)[A-Z0-9_]*\b)",
+    ),
+    (
+        "code injection",
+        r"\beval\w*\s+(\w+\s+){0,2}(whatever|any|arbitrary|untrusted|user)\b|\b(execute|run)\s+(whatever|any|arbitrary|untrusted)\s+(\w+\s+){0,2}(code|commands?|javascript|sql)\b",
+    ),
+    (
+        "disabled protection",
+        r"\b(skip|skipping|disable|disabling|without|turn off|remove)\s+(\w+\s+){0,2}(sanitiz|escap|csrf|input validation|rate limit|certificate (check|validation))\w*",
     ),
     (
         "surveillance",
@@ -85,6 +105,10 @@ UNSAFE_CONTENT_PATTERNS: tuple[tuple[str, str], ...] = (
         "remote code execution",
         r"\b(curl|wget)\b[^|\n]*\|\s*(sudo\s+)?(ba|z)?sh\b|\beval\s*\(\s*atob\s*\(|\bnew Function\s*\(\s*atob",
     ),
+    (
+        "credential access",
+        r"~/\.aws/credentials|\.ssh/id_(rsa|dsa|ecdsa|ed25519)\b|/etc/shadow\b|~/\.netrc\b",
+    ),
     ("privilege escalation", r"\bsudo\s+(rm|chmod|chown|dd|mkfs)\b"),
     ("git history destruction", r"\bgit\s+push\s+(-f|--force)\b[^\n]*\b(main|master)\b"),
     (
@@ -101,7 +125,7 @@ UNSAFE_CONTENT_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (
         "malicious code",
-        r"\bkeylogger\b|document\.cookie[^\n]{0,80}(fetch|XMLHttpRequest|\.src\s*=|sendBeacon)|(fetch|sendBeacon)\([^\n]{0,80}document\.cookie|addEventListener\(\s*['\"]keydown['\"][^\n]{0,200}(fetch|sendBeacon)",
+        r"\bkeylogger\b|\bcoinhive\b|\bcryptonight\b|\bCoinImp\b|document\.cookie[^\n]{0,80}(fetch|XMLHttpRequest|\.src\s*=|sendBeacon)|(fetch|sendBeacon)\([^\n]{0,80}document\.cookie|addEventListener\(\s*['\"]keydown['\"][^\n]{0,200}(fetch|sendBeacon)",
     ),
 )
 

@@ -22,55 +22,51 @@ from typing import Any
 
 from web4rl.judges.code import file_names_in
 from web4rl.metrics.text import sentence_bleu, tokenize
-from web4rl.sim.tools import canonical_action
+from web4rl.sim.tools import WRITE_TOOLS, canonical_action
 
-_ANY_READ = ("read_file", "run_terminal_cmd")
-_ANY_FIND = ("grep", "glob_file_search", "codebase_search", "list_dir", "run_terminal_cmd")
-
-#: (intent, pattern over the request, tools that can serve it). First matching rule with a
-#: tool set wins for rules marked exclusive (URLs, folders); the others are united.
-INTENT_RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    # No catalog tool fetches from the web or shows VCS state: any call is semantically wrong.
+#: (intent, pattern over the request). Deliberately coarse: the check only fires when the
+#: *class* of tool is wrong (nothing written for a create/edit request, a write for a pure
+#: look-up, any call for what no catalog tool can do), because finer guesses (grep vs glob)
+#: misfire on correct answers.
+INTENT_RULES: tuple[tuple[str, str], ...] = (
+    # No catalog tool fetches from the web or shows VCS state.
     (
         "web",
         r"\burl\b|https?://|\bweb ?page\b|\bwebsite\b|\b(fetch|retrieve|download|get)\b[^.\n]{0,40}\b(documentation|docs)\b",
-        (),
     ),
     (
         "vcs",
-        r"\bgit (diff|log|status)\b|\blast commit\b|\bwhat changed\b|\bfiles have been modified\b",
-        (),
+        r"\bgit (diff|log|status|blame)\b|\blast commit\b|\bwhat changed\b|\bfiles have been modified\b",
     ),
     (
-        "list",
-        r"\b(folder|director(y|ies)|what files|list (the |all )?files)\b",
-        ("list_dir", "glob_file_search", "run_terminal_cmd"),
+        "write",
+        r"\b(create|add|make|generate|write|scaffold|modify|change|update|edit|rename|refactor|fix|replace|convert|remove|delete|implement)\b",
     ),
-    ("create", r"\b(create|add|make|generate|write|scaffold|new file)\b", ("write",)),
     (
-        "edit",
-        r"\b(modify|change|update|edit|rename|refactor|fix|replace|convert|handle|remove)\b",
-        ("search_replace", "write"),
+        "look",
+        r"\b(read|open|show|display|view|print|list|find|search|locate|where|grep|count|how many|what'?s in|contents?)\b",
     ),
-    ("search", r"\b(find|search|locate|where|grep|look for|which files)\b", _ANY_FIND),
-    (
-        "read",
-        r"\b(read|open|show|display|view|print|cat|content of|contents of|what'?s in)\b",
-        _ANY_READ,
-    ),
-    ("run", r"\b(run|execute|count)\b", ("run_terminal_cmd",)),
 )
-_EXCLUSIVE = {"web", "vcs", "list"}
-_INTENTS = [(name, re.compile(p, re.I), tools) for name, p, tools in INTENT_RULES]
+_INTENTS = [(name, re.compile(p, re.I)) for name, p in INTENT_RULES]
+_WRITE_TOOLS = frozenset(WRITE_TOOLS)
+# A term the user quoted ('workaround', "useAuth", `src/app`) that the answer should use.
+_QUOTED = re.compile(r"(?:^|[\s(:])(['\"`])([^'\"`\n]{2,60})\1(?=[\s,.;:!?)]|$)")
 
 
-def request_intents(prompt: str) -> list[tuple[str, tuple[str, ...]]]:
-    """Intents found in the request, in table order (exclusive intents alone)."""
-    found = [(n, tools) for n, rx, tools in _INTENTS if rx.search(prompt)]
-    for n, tools in found:
-        if n in _EXCLUSIVE:
-            return [(n, tools)]
-    return found
+_COUNT_RE = re.compile(r"\b(how many|count|number of)\b", re.I)
+# A "query" that is really a command line: a safe-subset program followed by flags or a path.
+_COMMAND_RE = re.compile(r"^\s*(wc|head|tail|cat|ls|grep|find|sort|uniq)\s+(-\S+|\S*/\S*)")
+_FOLDER_RE = re.compile(r"\b(folders?|director(y|ies)|files (and folders )?in|what'?s in)\b", re.I)
+
+
+def request_intents(prompt: str) -> set[str]:
+    """Coarse intents of the request: web, vcs, write, look."""
+    return {n for n, rx in _INTENTS if rx.search(prompt)}
+
+
+def quoted_terms(prompt: str) -> list[str]:
+    """Terms the user put in quotes or backticks."""
+    return [m.group(2) for m in _QUOTED.finditer(prompt)]
 
 
 def semantic_mismatch(
@@ -78,30 +74,54 @@ def semantic_mismatch(
 ) -> tuple[float | None, str]:
     """(1.0 mismatch / 0.0 fits / None unknown, reason) for schema-valid actions.
 
-    Mismatch when no action uses a tool able to serve the request's intent, or when the
-    request names a file and no action refers to it (by base name).
+    Mismatch when: the request needs something no catalog tool does (web, VCS); it asks to
+    create/change something and nothing is written; it only asks to look and something is
+    written; it names a file no action refers to; or it quotes terms none of which any
+    action uses.
     """
     if not actions:
         return None, ""
     intents = request_intents(prompt)
-    if intents:
-        allowed = {t for _, tools in intents for t in tools}
-        used = {a.get("tool") for a in actions}
-        if not used & allowed:
-            names = "/".join(n for n, _ in intents)
-            want = ", ".join(sorted(allowed)) or "no catalog tool"
-            return (
-                1.0,
-                f"request intent {names} needs {want}; got {', '.join(sorted(map(str, used)))}",
+    used = {str(a.get("tool")) for a in actions}
+    blob = json.dumps([a.get("args") for a in actions], ensure_ascii=False).lower()
+    if intents & {"web", "vcs"}:
+        which = "web access" if "web" in intents else "version-control history"
+        return 1.0, f"the request needs {which}, which no catalog tool provides"
+    if "write" in intents and not used & _WRITE_TOOLS:
+        return (
+            1.0,
+            f"the request asks for a change but nothing is written ({', '.join(sorted(used))})",
+        )
+    if intents == {"look"} and used & _WRITE_TOOLS:
+        return 1.0, "the request only asks to look, but the answer writes files"
+    if _COUNT_RE.search(prompt) and used == {"codebase_search"}:
+        return 1.0, "the request asks for an exact count; semantic search cannot count"
+    for a in actions:
+        query = (a.get("args") or {}).get("query") if a.get("tool") == "codebase_search" else None
+        if isinstance(query, str) and _COMMAND_RE.match(query):
+            return 1.0, f"a shell command was sent to codebase_search as a query: {query[:60]!r}"
+    if _FOLDER_RE.search(prompt):
+        for a in actions:
+            target = (
+                (a.get("args") or {}).get("target_file") if a.get("tool") == "read_file" else None
             )
+            base = PurePosixPath(target).name if isinstance(target, str) else ""
+            if base and "." not in base and base.islower():
+                return 1.0, f"the request is about a folder but read_file opens {target!r}"
     named = {PurePosixPath(n).name for n in file_names_in(prompt)}
-    if named:
-        blob = json.dumps([a.get("args") for a in actions], ensure_ascii=False)
-        if not any(n in blob for n in named):
-            return 1.0, f"request names {', '.join(sorted(named))} but no action refers to it"
-    if not intents:
+    if named and not any(n.lower() in blob for n in named):
+        return 1.0, f"the request names {', '.join(sorted(named))} but no action refers to it"
+    quoted = quoted_terms(prompt)
+    if quoted and not any(q.lower() in blob or _escaped(q) in blob for q in quoted):
+        return 1.0, f"no action uses the quoted term(s) {', '.join(map(repr, quoted))}"
+    if not intents and not named and not quoted:
         return None, ""
     return 0.0, ""
+
+
+def _escaped(term: str) -> str:
+    """How a quoted term looks inside a JSON-encoded regex argument (dots escaped, etc.)."""
+    return json.dumps(re.escape(term), ensure_ascii=False)[1:-1].lower()
 
 
 def prompt_copy_bleu(prompt: str, completion: str) -> float:

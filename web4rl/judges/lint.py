@@ -10,7 +10,8 @@ binary is found (or it crashes) every result says ``status="unavailable"``: the 
 leaves lint out of the reward and reports it, it never counts as a pass.
 
 Rules: Biome's recommended set with the a11y group off (snippets are fragments of larger
-apps, and a11y findings are not what the style gate measures) and the formatter off. A snippet
+apps, and a11y findings are not what the style gate measures), ``noExplicitAny`` raised to an
+error, and the formatter off. A snippet
 fails when Biome reports at least one error-severity diagnostic (parse errors included);
 warnings are counted but do not fail it.
 """
@@ -31,7 +32,11 @@ from web4rl.judges.code import CodeSnippet
 
 BIOME_VERSION = "2.6.8"
 BIOME_CONFIG: dict = {
-    "linter": {"enabled": True, "rules": {"recommended": True, "a11y": "off"}},
+    "linter": {
+        "enabled": True,
+        # `any` defeats the type checker the Web4 conventions rely on: an error, not a hint.
+        "rules": {"recommended": True, "a11y": "off", "suspicious": {"noExplicitAny": "error"}},
+    },
     "formatter": {"enabled": False},
     "assist": {"enabled": False},
     # Large generated files must be linted, not skipped (Biome's default cap is 1 MiB).

@@ -22,13 +22,6 @@ from web4rl.sim.guardrails import check_guardrail
 # Text that is trying to be a tool call even when it fails to parse.
 _ATTEMPT_RE = re.compile(r'"(tool|tool_calls|name|function|parameters|args|arguments)"\s*:')
 
-#: Which argument of a tool names a path that must already exist for the call to succeed.
-_EXISTING_PATH_ARG = {
-    "read_file": "target_file",
-    "search_replace": "file_path",
-    "list_dir": "target_directory",
-}
-
 
 def looks_like_tool_call(text: str) -> bool:
     """Whether the text attempts a JSON tool call (so JSON validity applies to it)."""
@@ -122,8 +115,10 @@ def run_actions(
 ) -> ExecutionCheck:
     """Execute actions in a fresh in-memory workspace holding ``files``.
 
-    Without task files (``files is None``) a read/edit/list of a path that does not exist is
-    *unverifiable* rather than failed: the sample was written against a project we do not have.
+    Without task files (``files is None``) the workspace is empty, so a failure of anything
+    but ``write`` (reading, searching, listing, editing or running a command on a project we
+    do not have) is *unverifiable* and left out of the success rate rather than counted as
+    failed; successes and failed writes still count.
     """
     ws = Workspace(dict(files or {}))
     have_task = files is not None
@@ -139,21 +134,10 @@ def run_actions(
             steps.append(StepResult(act, False, True, reason, reason))
             blocked = True
             continue
-        arg = _EXISTING_PATH_ARG.get(act["tool"])
-        path = act["args"].get(arg) if arg else None
-        if not have_task and isinstance(path, str) and not _exists(ws, path):
-            steps.append(StepResult(act, False, False, f"{path} is not in the mock workspace"))
-            continue
         res = execute_action(ws, act)
-        steps.append(StepResult(act, res.ok, True, res.error))
+        verifiable = res.ok or have_task or act["tool"] == "write"
+        steps.append(StepResult(act, res.ok, verifiable, res.error))
     return ExecutionCheck(steps, ws)
-
-
-def _exists(ws: Workspace, path: str) -> bool:
-    try:
-        return ws.exists(path)
-    except WorkspaceError:
-        return False
 
 
 def written_files(check: ExecutionCheck) -> dict[str, str]:

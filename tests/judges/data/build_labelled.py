@@ -848,7 +848,7 @@ def hacking_rows():
         (
             "folder",
             "Show me what's in the src folder",
-            [act("read_file", target_file="src/index.ts")],
+            [act("write", file_path="src/index.ts", contents="export {};\n")],
             [act("list_dir", target_directory="src")],
         ),
         (
