@@ -83,6 +83,9 @@ def test_gate_thresholds_match_design():
     assert res["token_kl"].passed and not res["length_ratio"].passed
     assert not res["distinct_unigram_ratio"].passed  # no data is not a pass
     assert g.check({"json_validity": 0.89})[0].critical
+    summ = g.summary({"json_validity": 0.995, "guardrail_violation_rate": 0.06})
+    assert not summ.passed and summ.critical
+    assert g.summary({"json_validity": 0.995, "naming": 0.96}).passed
 
 
 def test_tokenize_and_ngrams():

@@ -192,6 +192,27 @@ class GateResult:
     critical: bool = False
 
 
+@dataclass
+class GateSummary:
+    """All gate results plus the overall verdicts.
+
+    Attributes:
+        results: one per reported gate.
+        passed: every gate passed.
+        critical: at least one critical bound crossed.
+    """
+
+    results: list[GateResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def critical(self) -> bool:
+        return any(r.critical for r in self.results)
+
+
 @dataclass(frozen=True)
 class GateThresholds:
     """Every gate bound from DESIGN.md section 6, in one place (fractions, not percents).
@@ -275,23 +296,6 @@ class GateThresholds:
         )
         return out
 
-
-@dataclass
-class GateSummary:
-    """All gate results plus the overall verdicts.
-
-    Attributes:
-        results: one per reported gate.
-        passed: every gate passed.
-        critical: at least one critical bound crossed.
-    """
-
-    results: list[GateResult] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return all(r.passed for r in self.results)
-
-    @property
-    def critical(self) -> bool:
-        return any(r.critical for r in self.results)
+    def summary(self, values: Mapping[str, float]) -> GateSummary:
+        """:meth:`check` wrapped with the overall verdicts (all passed / any critical)."""
+        return GateSummary(self.check(values))
