@@ -50,7 +50,12 @@ def test_train_loader_shuffles_reproducibly_and_val_does_not(write_jsonl, sft_ro
         dm.set_tokenizer(tokenizer)
         dm.setup("fit")
         loader = dm.train_dataloader()
-        epochs = [torch.cat([b.index for b in loader]).tolist() for _ in range(2)]
+        epochs = []
+        for epoch in (0, 1, 0):
+            loader.sampler.set_epoch(epoch)  # Lightning does this at every epoch start
+            epochs.append(torch.cat([b.index for b in loader]).tolist())
+        assert epochs[2] == epochs[0]  # the order depends on (seed, epoch) only: resumable
+        epochs = epochs[:2]
         val = torch.cat([b.index for b in dm.val_dataloader()]).tolist()
         return epochs, val
 

@@ -12,14 +12,14 @@ Their ``__init__`` signatures and docstrings are the ``data:`` section of the YA
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence, Sized
 from pathlib import Path
 from typing import Any, Literal
 
 import lightning as L
 import torch
 from lightning.pytorch.utilities import rank_zero_only
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, RandomSampler, SequentialSampler
 
 from web4rl.data.io import MAX_ERRORS, iter_hf_rows, parse_rows, rows_from_files
 from web4rl.data.records import (
@@ -79,6 +79,29 @@ class ListDataset(Dataset):
 
     def __getitem__(self, i: int) -> Any:
         return self.items[i]
+
+
+class EpochShuffleSampler(RandomSampler):
+    """A random order that depends only on ``(seed, epoch)``.
+
+    Lightning calls ``set_epoch`` at the start of every training epoch, so a run resumed from a
+    checkpoint at epoch ``e`` replays exactly the order an uninterrupted run would have used
+    (a plain shuffling DataLoader draws from one generator and cannot). Being a RandomSampler,
+    Lightning replaces it with an (also epoch-seeded) DistributedSampler under DDP.
+    """
+
+    def __init__(self, data_source: Sized, seed: int) -> None:
+        super().__init__(data_source)
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        # Mix seed and epoch so (seed, epoch + 1) and (seed + 1, epoch) do not collide.
+        g = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch) % 2**63)
+        yield from torch.randperm(len(self.data_source), generator=g).tolist()
 
 
 class _TextDataModule(L.LightningDataModule):
@@ -316,10 +339,7 @@ class _TextDataModule(L.LightningDataModule):
         return DataLoader(
             ds,
             batch_size=self.batch_size,
-            shuffle=shuffle,
-            # A seeded generator makes the epoch order reproducible; Lightning swaps in a
-            # DistributedSampler under DDP, which has its own seed.
-            generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
+            sampler=EpochShuffleSampler(ds, self.seed) if shuffle else SequentialSampler(ds),
             num_workers=self.num_workers,
             collate_fn=self.collator,
             persistent_workers=self.num_workers > 0,
@@ -522,6 +542,7 @@ class PreferenceDataModule(_TextDataModule):
 
 
 __all__ = [
+    "EpochShuffleSampler",
     "SFTDataModule",
     "PreferenceDataModule",
     "ListDataset",
