@@ -37,6 +37,7 @@ def test_sft_three_row_forms(write_jsonl):
             {"instruction": "Say hi", "input": "to Bob", "output": "hi Bob"},
             {"instruction": "Say hi", "input": "", "output": "hi"},
             {"instruction": "Say hi", "output": "hi"},  # "input" may be absent
+            {"prompt": [{"role": "user", "content": "Say hi"}], "completion": "hi"},
         ],
     )
     recs = load_sft_records(path)
@@ -46,10 +47,11 @@ def test_sft_three_row_forms(write_jsonl):
         ({"role": "user", "content": "Say hi\n\nto Bob"},),
         ({"role": "user", "content": "Say hi"},),
         ({"role": "user", "content": "Say hi"},),
+        ({"role": "user", "content": "Say hi"},),
     ]
-    assert [r.completion for r in recs] == ["hi", "hi", "hi Bob", "hi", "hi"]
+    assert [r.completion for r in recs] == ["hi", "hi", "hi Bob", "hi", "hi", "hi"]
     assert recs[0].category == "style" and recs[1].category is None
-    assert [r.location.line for r in recs] == [1, 2, 3, 4, 5]
+    assert [r.location.line for r in recs] == [1, 2, 3, 4, 5, 6]
     assert recs[2].location.file == str(path)
 
 
@@ -120,6 +122,11 @@ def test_null_fields_count_as_absent():
         ),
         ({"messages": ["q", {"role": "assistant", "content": "a"}]}, "messages[0]", "object"),
         ({"text": "hello"}, None, "row has none of"),
+        (
+            {"prompt": [{"role": "assistant", "content": "a"}], "completion": "c"},
+            "prompt[0].role",
+            "must not be",
+        ),
     ],
 )
 def test_sft_bad_field_names_file_line_field(write_jsonl, row, field, words):

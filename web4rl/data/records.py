@@ -7,7 +7,7 @@ once instead of one deep traceback at a time.
 
 Accepted rows (DESIGN.md section 5):
 
-* SFT: ``{"prompt", "completion"}`` | ``{"messages": [{role, content}, ...]}`` whose last message
+* SFT: ``{"prompt", "completion"}`` (``prompt`` a string or a list of chat messages) | ``{"messages": [{role, content}, ...]}`` whose last message
   is the assistant's (the completion) | Alpaca ``{"instruction", "input", "output"}``; optional
   ``"category"``.
 * Preference: ``{"prompt", "chosen", "rejected", "category"?, "rejected_tags"?, "source"?}``;
@@ -247,6 +247,25 @@ def _blank(messages: list[Message]) -> bool:
     return not any(m["content"].strip() for m in messages)
 
 
+def _prompt(f: _Fields) -> list[Message] | None:
+    """The ``prompt`` field: a string (one user message) or a list of chat messages."""
+    if not isinstance(f.row.get("prompt"), list):
+        text = f.text("prompt")
+        return [{"role": "user", "content": text}] if text is not None else None
+    prompt = f.messages("prompt")
+    if prompt is None:
+        return None
+    if prompt[-1]["role"] == "assistant":
+        f.error(
+            f"prompt[{len(prompt) - 1}].role", "the last prompt message must not be the assistant's"
+        )
+        return None
+    if _blank(prompt):
+        f.error("prompt", "is empty")
+        return None
+    return prompt
+
+
 def _category(f: _Fields) -> str | None:
     return f.text("category", required=False)
 
@@ -284,8 +303,7 @@ def parse_sft_row(row: Any, location: Location) -> SFTRecord | list[RowError]:
                 else:
                     completion = last["content"]
     elif f.has("prompt"):
-        text = f.text("prompt")
-        prompt = [{"role": "user", "content": text}] if text is not None else None
+        prompt = _prompt(f)
         completion = f.text("completion")
     elif f.has("instruction") or f.has("output"):
         instruction = f.text("instruction")
@@ -315,23 +333,7 @@ def parse_preference_row(row: Any, location: Location) -> PreferenceRecord | lis
     if not isinstance(row, Mapping):
         return [RowError(location, None, f"row must be a JSON object, got {_type_name(row)}")]
     f = _Fields(row, location)
-    prompt: list[Message] | None = None
-    raw_prompt = row.get("prompt")
-    if isinstance(raw_prompt, list):
-        prompt = f.messages("prompt")
-        if prompt is not None:
-            if prompt[-1]["role"] == "assistant":
-                f.error(
-                    f"prompt[{len(prompt) - 1}].role",
-                    "the last prompt message must not be the assistant's",
-                )
-                prompt = None
-            elif _blank(prompt):
-                f.error("prompt", "is empty")
-                prompt = None
-    else:
-        text = f.text("prompt")
-        prompt = [{"role": "user", "content": text}] if text is not None else None
+    prompt = _prompt(f)
     chosen = f.text("chosen")
     rejected = f.text("rejected")
     if chosen is not None and rejected is not None and chosen.strip() == rejected.strip():
