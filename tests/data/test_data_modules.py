@@ -339,3 +339,17 @@ def test_ddp_ranks_get_disjoint_shards(write_jsonl, pref_row, tokenizer, tmp_pat
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert len(ranks[0]) == len(ranks[1]) == 8
     assert sorted(ranks[0] + ranks[1]) == list(range(16))
+
+
+def test_loader_parts_pickle_for_spawned_workers(write_jsonl, pref_row, tokenizer):
+    """macOS (MPS) starts DataLoader workers with spawn: dataset and collator must pickle."""
+    import pickle
+
+    dm = PreferenceDataModule(
+        train_files=str(write_jsonl("p.jsonl", [pref_row(i) for i in range(10)]))
+    )
+    dm.set_tokenizer(tokenizer)
+    dm.setup("fit")
+    loader = dm.train_dataloader()
+    dataset, collate = pickle.loads(pickle.dumps((loader.dataset, loader.collate_fn)))
+    assert isinstance(collate([dataset[0], dataset[1]]), PreferenceBatch)
