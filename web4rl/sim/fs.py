@@ -8,7 +8,6 @@ silently clamped, so tools can say so and guardrails can penalize writes out of 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
@@ -55,56 +54,152 @@ def resolve_path(path: str, cwd: str = ROOT, root: str = ROOT) -> str:
     return resolved
 
 
-@lru_cache(maxsize=512)
-def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a glob to a regex over '/'-separated relative paths.
+MAX_BRACE_ALTERNATIVES = 64
 
-    Supports ``*`` (no '/'), ``**`` (any number of folders), ``?``, ``[...]`` and ``{a,b}``.
-    The regex is linear (no nested quantifiers), so matching can never run away.
-    """
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    brace_depth = 0
-    while i < n:
-        c = pattern[i]
+
+def _expand_braces(pattern: str) -> list[str]:
+    """Expand ``{a,b}`` alternatives (nested allowed), capped at MAX_BRACE_ALTERNATIVES."""
+    depth, start = 0, -1
+    for i, c in enumerate(pattern):
+        if c == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                body, parts, level, last = pattern[start + 1 : i], [], 0, 0
+                for j, ch in enumerate(body):
+                    if ch == "{":
+                        level += 1
+                    elif ch == "}":
+                        level -= 1
+                    elif ch == "," and level == 0:
+                        parts.append(body[last:j])
+                        last = j + 1
+                parts.append(body[last:])
+                if len(parts) == 1:  # '{x}' is literal in bash; keep it as written
+                    continue
+                out: list[str] = []
+                for part in parts:
+                    for rest in _expand_braces(pattern[:start] + part + pattern[i + 1 :]):
+                        out.append(rest)
+                        if len(out) >= MAX_BRACE_ALTERNATIVES:
+                            return out
+                return out
+    return [pattern]
+
+
+def _segment_tokens(segment: str) -> tuple:
+    """Tokens of one path segment's glob: '*', '?', ('lit', c) or ('cls', negate, body)."""
+    tokens: list = []
+    i = 0
+    while i < len(segment):
+        c = segment[i]
         if c == "*":
-            if pattern.startswith("**", i):
-                i += 2
-                if i < n and pattern[i] == "/":
-                    out.append("(?:[^/]*/)*")  # '**/' : zero or more folders
-                    i += 1
-                else:
-                    out.append(".*")
-                continue
-            out.append("[^/]*")
+            if not tokens or tokens[-1] != "*":  # '**' inside a segment is just '*'
+                tokens.append("*")
         elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            j = pattern.find("]", i + 1)
-            if j == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : j].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = j
-        elif c == "{":
-            brace_depth += 1
-            out.append("(?:")
-        elif c == "}" and brace_depth:
-            brace_depth -= 1
-            out.append(")")
-        elif c == "," and brace_depth:
-            out.append("|")
+            tokens.append("?")
+        elif c == "[" and segment.find("]", i + 2) != -1:
+            j = (
+                segment.find("]", i + 2)
+                if segment[i + 1 : i + 2] == "]"
+                else segment.find("]", i + 1)
+            )
+            body = segment[i + 1 : j]
+            negate = body[:1] in ("!", "^")
+            tokens.append(("cls", negate, body[1:] if negate else body))
+            i = j
         else:
-            out.append(re.escape(c))
+            tokens.append(("lit", c))
         i += 1
-    out.append(")" * brace_depth)
-    try:
-        return re.compile("".join(out) + r"\Z", re.DOTALL)
-    except re.error:
-        return re.compile(re.escape(pattern) + r"\Z")
+    return tuple(tokens)
+
+
+def _char_ok(token, ch: str) -> bool:
+    if token == "?":
+        return True
+    if token[0] == "lit":
+        return token[1] == ch
+    _, negate, body = token
+    hit, k = False, 0
+    while k < len(body):
+        if k + 2 < len(body) and body[k + 1] == "-":
+            hit = hit or body[k] <= ch <= body[k + 2]
+            k += 3
+        else:
+            hit = hit or body[k] == ch
+            k += 1
+    return hit != negate
+
+
+def _match_segment(tokens: tuple, name: str) -> bool:
+    """Wildcard match of one segment: greedy with single star backtrack, O(len(tokens)*len(name))."""
+    ti = ni = 0
+    star, mark = -1, 0
+    while ni < len(name):
+        if ti < len(tokens) and tokens[ti] != "*" and _char_ok(tokens[ti], name[ni]):
+            ti += 1
+            ni += 1
+        elif ti < len(tokens) and tokens[ti] == "*":
+            star, mark = ti, ni
+            ti += 1
+        elif star != -1:
+            ti = star + 1
+            mark += 1
+            ni = mark
+        else:
+            return False
+    while ti < len(tokens) and tokens[ti] == "*":
+        ti += 1
+    return ti == len(tokens)
+
+
+class GlobMatcher:
+    """A compiled glob over '/'-separated relative paths; matching is polynomial, never exponential.
+
+    Supports ``*`` (within a folder name), ``**`` as a whole segment (any number of folders),
+    ``?``, ``[...]``/``[!...]`` and ``{a,b}`` alternatives. Unlike a regex translation, a
+    hostile pattern such as ``*a*a*a*a*b`` cannot backtrack catastrophically.
+    """
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._alternatives = [
+            tuple("**" if seg == "**" else _segment_tokens(seg) for seg in alt.split("/"))
+            for alt in _expand_braces(pattern)
+        ]
+
+    def match(self, path: str) -> bool:
+        parts = path.split("/")
+        return any(self._match_parts(alt, parts) for alt in self._alternatives)
+
+    @staticmethod
+    def _match_parts(segs: tuple, parts: list[str]) -> bool:
+        # reach[j]: pattern prefix matched exactly the first j path parts (DP over segments).
+        reach = [True] + [False] * len(parts)
+        for seg in segs:
+            nxt = [False] * (len(parts) + 1)
+            if seg == "**":
+                seen = False
+                for j in range(len(parts) + 1):
+                    seen = seen or reach[j]
+                    nxt[j] = seen
+            else:
+                for j in range(len(parts)):
+                    if reach[j] and _match_segment(seg, parts[j]):
+                        nxt[j + 1] = True
+            reach = nxt
+            if not any(reach):
+                return False
+        return reach[len(parts)]
+
+
+@lru_cache(maxsize=512)
+def compile_glob(pattern: str) -> GlobMatcher:
+    """Cached :class:`GlobMatcher` for `pattern`."""
+    return GlobMatcher(pattern)
 
 
 class Workspace:
@@ -209,9 +304,9 @@ class Workspace:
     def glob(self, pattern: str, base: str = ".") -> list[str]:
         """Absolute paths of files under `base` whose path relative to `base` matches."""
         b = self.resolve(base)
-        rx = glob_to_regex(pattern)
+        matcher = compile_glob(pattern)
         cut = len(b) + 1
-        return [f for f in self.walk_files(base) if rx.match(f[cut:])]
+        return [f for f in self.walk_files(base) if matcher.match(f[cut:])]
 
     def files(self) -> dict[str, str]:
         """A copy of all files as {path relative to the root: text}."""

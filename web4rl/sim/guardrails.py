@@ -58,6 +58,9 @@ _NAME_REASONS: dict[str, str] = {
         "modifies files (outside the read-only subset)",
     ),
 }
+_FIND_ACTIONS = frozenset(
+    ("-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprintf", "-fls")
+)
 _SHELLS = frozenset(("sh", "bash", "zsh", "ksh", "dash", "fish"))
 _FORK_BOMB = re.compile(r":\(\)\s*\{")
 _RAW_NAMES = re.compile(r"(?:^|[\s;&|(])(?:\S*/)?([A-Za-z][\w.+-]*)")
@@ -123,6 +126,13 @@ def _name_reason(name: str, args: list[str], next_name: str | None) -> str | Non
         if any(re.fullmatch(r"0?777|[augo]*\+rwx|-R", a) and a != "-R" for a in args):
             return "chmod 777 makes files world-writable"
         return "changes file permissions"
+    if base == "find":
+        for a in args:
+            if a in _FIND_ACTIONS:
+                return f"find {a} can run programs or modify files"
+        return None
+    if base == "sort" and any(a == "-o" or a.startswith("--output") for a in args):
+        return "sort -o writes a file"
     if base == "git":
         return "git is outside the safe subset (it can change history or the work tree)"
     return _NAME_REASONS.get(base)
@@ -178,23 +188,6 @@ def check_command(command: str) -> str | None:
             return f"environment assignment {name.split('=')[0]!r} is outside the safe subset"
         if name not in SAFE_COMMANDS:
             return f"command {name[:60]!r} is outside the safe subset ({', '.join(sorted(SAFE_COMMANDS))})"
-        if name == "find":
-            for tok in stage[1:]:
-                if tok.text in (
-                    "-exec",
-                    "-execdir",
-                    "-ok",
-                    "-okdir",
-                    "-delete",
-                    "-fprint",
-                    "-fprintf",
-                    "-fls",
-                ):
-                    return f"find {tok.text} can run programs or modify files"
-        if name == "sort" and any(
-            t.text == "-o" or t.text.startswith("--output") for t in stage[1:]
-        ):
-            return "sort -o writes a file"
     return None
 
 

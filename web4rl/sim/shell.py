@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import regex
 
-from web4rl.sim.fs import Workspace, WorkspaceError, glob_to_regex
+from web4rl.sim.fs import Workspace, WorkspaceError, compile_glob
 from web4rl.sim.shell_lex import ShellSyntaxError, Token, split_pipeline, tokenize
 
 # A shell stage's output beyond this is cut (bounded memory even for `cat big | cat | ...`).
@@ -401,16 +401,17 @@ def _find(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
             val = args[i + 1]
             i += 2
             if opt in ("-name", "-iname"):
-                rx = glob_to_regex(val.lower() if opt == "-iname" else val)
                 low = opt == "-iname"
+                matcher = compile_glob(val.lower() if low else val)
                 tests.append(
-                    lambda p, d, depth, rx=rx, low=low: bool(
-                        rx.match((p.rsplit("/", 1)[-1]).lower() if low else p.rsplit("/", 1)[-1])
+                    lambda p, d, depth, m=matcher, low=low: m.match(
+                        p.rsplit("/", 1)[-1].lower() if low else p.rsplit("/", 1)[-1]
                     )
                 )
             elif opt == "-path":
-                rx = glob_to_regex(val.replace("**", "*").replace("*", "**"))
-                tests.append(lambda p, d, depth, rx=rx: bool(rx.match(p)))
+                # find's -path '*' crosses '/', so match the whole path as one segment.
+                matcher = compile_glob(val.replace("/", "\x00"))
+                tests.append(lambda p, d, depth, m=matcher: m.match(p.replace("/", "\x00")))
             elif opt == "-type":
                 if val not in ("f", "d"):
                     raise ShellError(f"find: unknown argument to -type: {val}")

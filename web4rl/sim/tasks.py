@@ -175,7 +175,10 @@ def check_holds(check: dict[str, Any], ws: Workspace, history: Sequence[HistoryI
         tool = check.get("tool")
         rx = re.compile(check["pattern"], re.MULTILINE)
         return any(
-            h.result.ok and (tool is None or h.action["tool"] == tool) and rx.search(h.result.output) for h in history
+            h.result.ok
+            and (tool is None or h.action["tool"] == tool)
+            and rx.search(h.result.output)
+            for h in history
         )
     raise TaskError(f"unknown success check type {kind!r}")
 
