@@ -117,3 +117,18 @@ def test_shipped_preference_pairs_chosen_never_below_rejected():
     losses = sum(c.reward < r.reward for c, r in zip(ch, rj, strict=True))
     assert losses <= 0.03 * len(rows), losses
     assert wins >= 0.70 * len(rows), wins
+
+
+def test_shipped_sft_gold_rows_score_high():
+    """Gold SFT completions (package sample data) are what the judge should reward: at the
+    time of writing the mean is 0.996 with no guardrail finding; asserted loosely."""
+    path = Path(web4rl.__file__).parent / "sample_data" / "sft.jsonl"
+    if not path.exists():
+        pytest.skip("no shipped SFT sample")
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = [
+        r for r in rows if isinstance(r.get("prompt"), str) and isinstance(r.get("completion"), str)
+    ]
+    res = Judge(use_linter=False).score_batch([Sample.from_row(r) for r in rows])
+    assert sum(r.reward >= 0.9 for r in res) >= 0.95 * len(rows)
+    assert sum(r.components["guardrail"] for r in res) <= 0.01 * len(rows)

@@ -411,9 +411,18 @@ def _norm_stem(name: str) -> str:
     return re.sub(r"[-_]", "", stem).lower()
 
 
+# Library names that look like file names ("our Next.js storefront").
+_LIBRARY_NAMES = frozenset(
+    "next.js node.js vue.js nuxt.js express.js react.js three.js d3.js chart.js ember.js "
+    "backbone.js angular.js solid.js alpine.js p5.js moment.js day.js video.js leaflet.js "
+    "highlight.js nest.js deno.js".split()
+)
+
+
 def file_names_in(text: str) -> list[str]:
-    """File names (with extension) mentioned in free text, in order of appearance."""
-    return _FILE_RE.findall(text)
+    """File names (with extension) mentioned in free text, in order of appearance
+    (library names such as Next.js excluded)."""
+    return [f for f in _FILE_RE.findall(text) if f.lower() not in _LIBRARY_NAMES]
 
 
 def check_file_names(

@@ -59,9 +59,17 @@ _COMMAND_RE = re.compile(r"^\s*(wc|head|tail|cat|ls|grep|find|sort|uniq)\s+(-\S+
 _FOLDER_RE = re.compile(r"\b(folders?|director(y|ies)|files (and folders )?in|what'?s in)\b", re.I)
 
 
+# "Read X before we change anything", "without modifying": a change that is *not* asked for.
+_NOT_A_CHANGE = re.compile(
+    r"\b(before|without|don'?t|do not|never|no need to)\b[^.\n]{0,25}?\b(chang|modif|edit|touch|fix)\w*",
+    re.I,
+)
+
+
 def request_intents(prompt: str) -> set[str]:
     """Coarse intents of the request: web, vcs, write, look."""
-    return {n for n, rx in _INTENTS if rx.search(prompt)}
+    text = _NOT_A_CHANGE.sub(" ", prompt)
+    return {n for n, rx in _INTENTS if rx.search(text)}
 
 
 def quoted_terms(prompt: str) -> list[str]:
