@@ -14,7 +14,10 @@ def count_task():
             "description": "Read main.ts and count its lines.",
             "category": "tool_use",
             "difficulty": "simple",
-            "initial_files": {"main.ts": MAIN_TS, "src/app.tsx": "export const App = () => null;\n"},
+            "initial_files": {
+                "main.ts": MAIN_TS,
+                "src/app.tsx": "export const App = () => null;\n",
+            },
             "expected_actions": [
                 {"tool": "read_file", "args": {"target_file": "main.ts"}},
                 {"tool": "run_terminal_cmd", "args": {"command": "wc -l main.ts"}},

@@ -27,7 +27,11 @@ def ws():
 
 def test_read_file_numbers_lines_and_pages(ws):
     r = run(ws, "read_file", target_file="main.ts")
-    assert r.ok and r.output.splitlines() == ["     1|const a = 1;", "     2|const b = 2;", "     3|console.log(a + b);"]
+    assert r.ok and r.output.splitlines() == [
+        "     1|const a = 1;",
+        "     2|const b = 2;",
+        "     3|console.log(a + b);",
+    ]
     r = run(ws, "read_file", target_file="main.ts", offset=2, limit=1)
     assert r.output == "     2|const b = 2;\n(lines 2-2 of 3)"
     assert not run(ws, "read_file", target_file="main.ts", offset=9).ok
@@ -36,13 +40,25 @@ def test_read_file_numbers_lines_and_pages(ws):
 
 
 def test_write_creates_and_updates(ws):
-    assert run(ws, "write", file_path="src/new.ts", contents="x\n").output == "Created src/new.ts (1 lines)"
-    assert run(ws, "write", file_path="src/new.ts", contents="y\nz\n").output == "Updated src/new.ts (2 lines)"
+    assert (
+        run(ws, "write", file_path="src/new.ts", contents="x\n").output
+        == "Created src/new.ts (1 lines)"
+    )
+    assert (
+        run(ws, "write", file_path="src/new.ts", contents="y\nz\n").output
+        == "Updated src/new.ts (2 lines)"
+    )
     assert ws.read("src/new.ts") == "y\nz\n"
 
 
 def test_search_replace_unique_absent_ambiguous(ws):
-    r = run(ws, "search_replace", file_path="main.ts", old_string="const b = 2;", new_string="const b = 3;")
+    r = run(
+        ws,
+        "search_replace",
+        file_path="main.ts",
+        old_string="const b = 2;",
+        new_string="const b = 3;",
+    )
     assert r.ok and "line 2" in r.output and "const b = 3;" in ws.read("main.ts")
     before = ws.snapshot()
     r = run(ws, "search_replace", file_path="main.ts", old_string="const", new_string="let")
@@ -64,7 +80,10 @@ def test_grep_modes(ws):
         "src/components/Button.tsx\nsrc/utils/formatDate.ts"
     )
     assert run(ws, "grep", pattern="const", output_mode="count").output == "main.ts:2"
-    assert run(ws, "grep", pattern="export", type="tsx", output_mode="files_with_matches").output == "src/components/Button.tsx"
+    assert (
+        run(ws, "grep", pattern="export", type="tsx", output_mode="files_with_matches").output
+        == "src/components/Button.tsx"
+    )
     assert run(ws, "grep", pattern="zzz").output == "No matches found."
     assert not run(ws, "grep", pattern="(unclosed").ok
 
@@ -76,24 +95,37 @@ def test_grep_runaway_regex_times_out(ws):
 
 
 def test_glob_list_codebase_search(ws):
-    assert run(ws, "glob_file_search", glob_pattern="*.ts").output == "main.ts\nsrc/utils/formatDate.ts"
-    assert run(ws, "glob_file_search", glob_pattern="*.tsx", target_directory="src").output == "src/components/Button.tsx"
+    assert (
+        run(ws, "glob_file_search", glob_pattern="*.ts").output
+        == "main.ts\nsrc/utils/formatDate.ts"
+    )
+    assert (
+        run(ws, "glob_file_search", glob_pattern="*.tsx", target_directory="src").output
+        == "src/components/Button.tsx"
+    )
     assert run(ws, "glob_file_search", glob_pattern="*.py").output == "No files found."
-    assert run(ws, "list_dir", target_directory=".").output == "README.md  (7 B)\nmain.ts  (46 B)\nsrc/"
+    assert (
+        run(ws, "list_dir", target_directory=".").output
+        == "README.md  (7 B)\nmain.ts  (46 B)\nsrc/"
+    )
     assert not run(ws, "list_dir", target_directory="main.ts").ok
     top = run(ws, "codebase_search", query="format a date as a string").output.splitlines()[0]
     assert top.startswith("src/utils/formatDate.ts:1-3")
-    assert run(ws, "codebase_search", query="button component", target_directories=["src/components"]).output.startswith(
-        "src/components/Button.tsx"
-    )
+    assert run(
+        ws, "codebase_search", query="button component", target_directories=["src/components"]
+    ).output.startswith("src/components/Button.tsx")
 
 
 def test_terminal(ws):
     assert run(ws, "run_terminal_cmd", command="wc -l main.ts").output == "3 main.ts\n(exit code 0)"
-    assert run(ws, "run_terminal_cmd", command="grep -c nothing main.ts").ok  # exit 1 is not an error
+    assert run(
+        ws, "run_terminal_cmd", command="grep -c nothing main.ts"
+    ).ok  # exit 1 is not an error
     r = run(ws, "run_terminal_cmd", command="cat nope")
     assert not r.ok and "No such file" in r.error
-    assert run(ws, "run_terminal_cmd", command="pwd", is_background=True).output.startswith("[background job finished]")
+    assert run(ws, "run_terminal_cmd", command="pwd", is_background=True).output.startswith(
+        "[background job finished]"
+    )
 
 
 def test_output_is_truncated(ws):
@@ -156,17 +188,54 @@ def test_safe_commands_pass(command):
 @pytest.mark.parametrize(
     "action,reason",
     [
-        ({"tool": "write", "args": {"file_path": "../x.ts", "contents": ""}}, "outside the workspace"),
-        ({"tool": "write", "args": {"file_path": "/etc/hosts", "contents": ""}}, "outside the workspace"),
-        ({"tool": "write", "args": {"file_path": ".git/hooks/pre-commit", "contents": "x"}}, "git internals"),
-        ({"tool": "write", "args": {"file_path": "deploy/id_rsa", "contents": "x"}}, "credential file"),
-        ({"tool": "write", "args": {"file_path": "a.ts", "contents": 'const apiKey = "abcd1234efgh5678";'}}, "hard-coded"),
-        ({"tool": "write", "args": {"file_path": ".env", "contents": "API_TOKEN=s3cr3tvalue123\n"}}, "secret"),
         (
-            {"tool": "search_replace", "args": {"file_path": "a.ts", "old_string": "x", "new_string": "AKIAABCDEFGHIJKLMNOP"}},
+            {"tool": "write", "args": {"file_path": "../x.ts", "contents": ""}},
+            "outside the workspace",
+        ),
+        (
+            {"tool": "write", "args": {"file_path": "/etc/hosts", "contents": ""}},
+            "outside the workspace",
+        ),
+        (
+            {"tool": "write", "args": {"file_path": ".git/hooks/pre-commit", "contents": "x"}},
+            "git internals",
+        ),
+        (
+            {"tool": "write", "args": {"file_path": "deploy/id_rsa", "contents": "x"}},
+            "credential file",
+        ),
+        (
+            {
+                "tool": "write",
+                "args": {"file_path": "a.ts", "contents": 'const apiKey = "abcd1234efgh5678";'},
+            },
+            "hard-coded",
+        ),
+        (
+            {
+                "tool": "write",
+                "args": {"file_path": ".env", "contents": "API_TOKEN=s3cr3tvalue123\n"},
+            },
+            "secret",
+        ),
+        (
+            {
+                "tool": "search_replace",
+                "args": {
+                    "file_path": "a.ts",
+                    "old_string": "x",
+                    "new_string": "AKIAABCDEFGHIJKLMNOP",
+                },
+            },
             "AWS",
         ),
-        ({"tool": "write", "args": {"file_path": "k.txt", "contents": "-----BEGIN RSA PRIVATE KEY-----\n"}}, "private key"),
+        (
+            {
+                "tool": "write",
+                "args": {"file_path": "k.txt", "contents": "-----BEGIN RSA PRIVATE KEY-----\n"},
+            },
+            "private key",
+        ),
         ({"tool": "run_terminal_cmd", "args": {"command": "sudo rm -rf /"}}, "privilege"),
     ],
 )
@@ -178,9 +247,24 @@ def test_guardrail_actions(action, reason):
 @pytest.mark.parametrize(
     "action",
     [
-        {"tool": "write", "args": {"file_path": "src/a.ts", "contents": "const apiKey = process.env.API_KEY;\n"}},
-        {"tool": "write", "args": {"file_path": "src/auth.ts", "contents": "export function check(password: string) {}\n"}},
-        {"tool": "write", "args": {"file_path": ".env.example", "contents": "API_KEY=<your key>\nSECRET_TOKEN=\n"}},
+        {
+            "tool": "write",
+            "args": {"file_path": "src/a.ts", "contents": "const apiKey = process.env.API_KEY;\n"},
+        },
+        {
+            "tool": "write",
+            "args": {
+                "file_path": "src/auth.ts",
+                "contents": "export function check(password: string) {}\n",
+            },
+        },
+        {
+            "tool": "write",
+            "args": {
+                "file_path": ".env.example",
+                "contents": "API_KEY=<your key>\nSECRET_TOKEN=\n",
+            },
+        },
         {"tool": "read_file", "args": {"target_file": "/etc/passwd"}},
         {"tool": "grep", "args": {"pattern": "sudo"}},
         {"tool": "write"},

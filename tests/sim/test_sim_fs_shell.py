@@ -43,7 +43,10 @@ def test_resolve_inside(path, expected):
     assert resolve_path(path) == expected
 
 
-@pytest.mark.parametrize("path", ["..", "../etc/passwd", "/etc/passwd", "src/../../x", "~/.ssh/id_rsa", "/workspacex/a", "/"])
+@pytest.mark.parametrize(
+    "path",
+    ["..", "../etc/passwd", "/etc/passwd", "src/../../x", "~/.ssh/id_rsa", "/workspacex/a", "/"],
+)
 def test_dotdot_and_absolute_paths_cannot_leave(path):
     with pytest.raises(OutsideWorkspaceError):
         resolve_path(path)
@@ -56,7 +59,11 @@ def test_read_write_list_glob_size(ws):
     ws.write("src/new/deep/file.ts", "x\n")
     assert ws.is_dir("src/new/deep") and ws.is_file("src/new/deep/file.ts")
     assert ws.size("main.ts") == len(FILES["main.ts"].encode())
-    assert [ws.relpath(p) for p in ws.glob("**/*.ts")] == ["main.ts", "src/new/deep/file.ts", "src/utils/format.ts"]
+    assert [ws.relpath(p) for p in ws.glob("**/*.ts")] == [
+        "main.ts",
+        "src/new/deep/file.ts",
+        "src/utils/format.ts",
+    ]
     assert [ws.relpath(p) for p in ws.glob("src/**/*.{ts,tsx}")] == [
         "src/components/Button.tsx",
         "src/new/deep/file.ts",
@@ -87,7 +94,9 @@ def test_revision_and_copy(ws):
 def test_glob_regex_is_linear():
     rx = compile_glob("**/**/**/**/**/*a*a*a*a*a*b")
     assert not rx.match("a" * 5000)
-    assert not compile_glob("*a*a*a*a*a*b").match("a" * 1000)  # would hang with a backtracking translation
+    assert not compile_glob("*a*a*a*a*a*b").match(
+        "a" * 1000
+    )  # would hang with a backtracking translation
 
 
 @pytest.mark.parametrize(
@@ -103,7 +112,10 @@ def test_glob_regex_is_linear():
         ("ls src/*/*.ts*", "src/components/Button.tsx\nsrc/utils/format.ts\n"),
         ("grep -n const main.ts", "2:const x = 1;\n"),
         ("grep -c export -r src", "src/components/Button.tsx:1\nsrc/utils/format.ts:1\n"),
-        ("grep -rl 'export\\|import' .", "./main.ts\n./src/components/Button.tsx\n./src/utils/format.ts\n"),
+        (
+            "grep -rl 'export\\|import' .",
+            "./main.ts\n./src/components/Button.tsx\n./src/utils/format.ts\n",
+        ),
         ("grep -E 'x = [0-9]+' main.ts", "const x = 1;\n"),
         ("grep -i CONSOLE main.ts", "console.log(x);\n"),
         ("find . -name '*.ts'", "./main.ts\n./src/utils/format.ts\n"),

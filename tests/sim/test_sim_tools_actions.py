@@ -52,7 +52,11 @@ def test_argument_names_match_the_issue():
     assert props["codebase_search"] == {"query", "target_directories"}
     assert props["list_dir"] == {"target_directory"}
     assert props["run_terminal_cmd"] == {"command", "is_background"}
-    assert TOOL_SCHEMAS["grep"]["properties"]["output_mode"]["enum"] == ["content", "files_with_matches", "count"]
+    assert TOOL_SCHEMAS["grep"]["properties"]["output_mode"]["enum"] == [
+        "content",
+        "files_with_matches",
+        "count",
+    ]
 
 
 def test_catalog_text_lists_every_tool_once():
@@ -71,7 +75,9 @@ def test_validate_args_and_defaults():
     assert validate_args("grep", {"pattern": "x" * 5000}).startswith("grep: pattern:")
     full = with_defaults("grep", {"pattern": "x"})
     assert full == {"pattern": "x", "path": ".", "output_mode": "content", "-i": False}
-    assert canonical_action("grep", {"pattern": "x"}) == canonical_action("grep", {"pattern": "x", "path": "."})
+    assert canonical_action("grep", {"pattern": "x"}) == canonical_action(
+        "grep", {"pattern": "x", "path": "."}
+    )
 
 
 NATIVE = '{"tool": "read_file", "args": {"target_file": "main.ts"}}'
@@ -108,7 +114,11 @@ def test_list_of_actions_keeps_order():
         ('{"tool": "delete_file", "args": {}}', "unknown_tool", None),
         ('{"tool": "write", "args": {"file_path": "a"}}', "schema_fail", "write"),
         ('{"tool": "read_file", "args": {"target_file": 3}}', "schema_fail", "read_file"),
-        ('{"tool": "read_file", "args": {"target_file": "a"}, "extra": 1}', "schema_fail", "read_file"),
+        (
+            '{"tool": "read_file", "args": {"target_file": "a"}, "extra": 1}',
+            "schema_fail",
+            "read_file",
+        ),
         ('{"args": {}}', "schema_fail", None),
         ("[]", "schema_fail", None),
         ('{"tool_calls": []}', "schema_fail", None),
@@ -142,7 +152,9 @@ def test_parse_never_raises_on_random_text(text):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

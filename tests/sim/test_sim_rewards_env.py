@@ -1,0 +1,223 @@
+"""Reward rules, the episode core, the gymnasium env, the batched form, logs."""
+
+import json
+
+import gymnasium as gym
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import web4rl.sim  # noqa: F401  (registers the env id)
+from web4rl.sim.env import ENV_ID, BatchedToolUseEnv, ToolUseEnv
+from web4rl.sim.episode import Episode, verify_task
+from web4rl.sim.logs import EpisodeLogger, read_log, render_episode
+from web4rl.sim.rewards import COMPONENT_NAMES, RewardConfig, style_issues
+
+READ = json.dumps({"tool": "read_file", "args": {"target_file": "main.ts"}})
+WC = json.dumps({"tool": "run_terminal_cmd", "args": {"command": "wc -l main.ts"}})
+LIST = json.dumps({"tool": "list_dir", "args": {"target_directory": "."}})
+
+
+def test_worked_example_earns_23(count_task):
+    """read_file: +5 correct +2 schema -0.5 step = 6.5; wc -l: 6.5 + 10 complete = 16.5; total 23."""
+    ep = Episode(count_task)
+    first, second = ep.step(READ), ep.step(WC)
+    assert first.reward == 6.5 and not first.terminated
+    assert second.reward == 16.5 and second.terminated and not second.truncated
+    assert first.reward + second.reward == 23.0
+    assert second.info["success"] is True
+    assert verify_task(count_task).reward == 23.0
+
+
+def test_every_step_carries_all_components(count_task):
+    ep = Episode(count_task)
+    total = 0.0
+    for text in ["nonsense", LIST, READ]:
+        out = ep.step(text)
+        assert tuple(out.info["reward_components"]) == COMPONENT_NAMES
+        assert out.reward == sum(out.info["reward_components"].values())
+        total += out.reward
+    assert ep.total_reward == total
+
+
+def components(ep, text):
+    out = ep.step(text)
+    return {k: v for k, v in out.info["reward_components"].items() if v}, out
+
+
+def test_parse_failures(count_task):
+    ep = Episode(count_task)
+    c, out = components(ep, "not json")
+    assert c == {"wrong_tool": -3.0, "schema_fail": -5.0, "step": -0.5}
+    assert "invalid_json" in out.observation and out.info["parse_error"]["kind"] == "invalid_json"
+    c, _ = components(ep, '{"tool": "delete", "args": {}}')
+    assert c == {"wrong_tool": -3.0, "schema_fail": -5.0, "step": -0.5}
+    # Right tool, bad arguments: tool credit, schema penalty, expected pointer does not move.
+    c, _ = components(ep, '{"tool": "read_file", "args": {}}')
+    assert c == {"correct_tool": 5.0, "schema_fail": -5.0, "step": -0.5}
+    c, _ = components(ep, READ)
+    assert c["correct_tool"] == 5.0
+
+
+def test_wrong_tool_redundant_and_past_expected(count_task):
+    ep = Episode(count_task)
+    c, _ = components(ep, LIST)
+    assert c == {"wrong_tool": -3.0, "schema_pass": 2.0, "step": -0.5}
+    c, _ = components(ep, LIST)
+    assert c == {"wrong_tool": -3.0, "schema_pass": 2.0, "step": -0.5, "redundant": -2.0}
+    # The same action after the workspace changed is not redundant.
+    components(ep, json.dumps({"tool": "write", "args": {"file_path": "x.ts", "contents": "x\n"}}))
+    c, _ = components(ep, LIST)
+    assert "redundant" not in c
+
+
+def test_style_pass_only_for_clean_writes(count_task):
+    ep = Episode(count_task)
+    c, _ = components(
+        ep,
+        json.dumps(
+            {"tool": "write", "args": {"file_path": "a.ts", "contents": "export const a = 1;\n"}}
+        ),
+    )
+    assert c.get("style_pass") == 1.0
+    c, _ = components(
+        ep,
+        json.dumps({"tool": "write", "args": {"file_path": "b.ts", "contents": "var a = 1;  \n"}}),
+    )
+    assert "style_pass" not in c
+    assert style_issues("a.ts", "var x = 1") == [
+        "missing final newline",
+        "uses `var` (use const/let)",
+    ]
+    assert style_issues("a.json", "{bad}\n")[0].startswith("invalid JSON")
+    assert style_issues("notes.txt", "ok\n")  # unlinted types never pass
+
+
+def test_guardrail_ends_episode_with_penalty(count_task):
+    ep = Episode(count_task)
+    c, out = components(
+        ep, json.dumps({"tool": "run_terminal_cmd", "args": {"command": "rm -rf /"}})
+    )
+    assert c == {"guardrail": -10.0, "failed": -5.0, "step": -0.5}
+    assert out.terminated and "rm -rf" in out.info["guardrail"] and "guardrail" in out.observation
+    assert ep.ws.files() == count_task.initial_files
+    ep2 = Episode(count_task, RewardConfig(guardrail_also_fails=False))
+    c, _ = components(ep2, json.dumps({"tool": "run_terminal_cmd", "args": {"command": "sudo ls"}}))
+    assert c == {"guardrail": -10.0, "step": -0.5}
+
+
+def test_budget_exhaustion_fails(count_task):
+    ep = Episode(count_task)
+    outs = [ep.step(LIST if i % 2 else "x") for i in range(count_task.max_steps)]
+    assert outs[-1].truncated and not outs[-1].terminated
+    assert outs[-1].info["reward_components"]["failed"] == -5.0
+    after = ep.step(READ)
+    assert after.reward == 0.0 and after.terminated
+
+
+def test_list_of_actions_in_one_step(count_task):
+    ep = Episode(count_task)
+    out = ep.step(f"[{READ}, {WC}]")
+    assert out.reward == 23.0 and out.terminated and len(out.info["actions"]) == 2
+
+
+def test_custom_reward_numbers(count_task):
+    ep = Episode(count_task, RewardConfig(complete=100.0, step=0.0))
+    ep.step(READ)
+    assert ep.step(WC).reward == 107.0
+
+
+def test_gym_make_and_env_checker(count_task):
+    env = gym.make(ENV_ID)
+    assert isinstance(env.unwrapped, ToolUseEnv)
+    check_env(ToolUseEnv(), skip_render_check=True)
+    obs, info = env.reset(seed=0, options={"task": count_task.to_dict()})
+    assert info["task_id"] == "test/count-lines" and "Read main.ts" in obs and "read_file(" in obs
+    obs, reward, terminated, truncated, info = env.step(READ)
+    assert reward == 6.5 and "console.log(a + b);" in obs
+
+
+def run_script(task, actions):
+    env = ToolUseEnv()
+    obs, _ = env.reset(seed=1, options={"task": task})
+    trace = [obs]
+    for text in actions:
+        obs, reward, terminated, truncated, info = env.step(text)
+        trace.append((obs, reward, terminated, truncated, json.dumps(info, sort_keys=True)))
+    return trace, env.workspace_files()
+
+
+def test_same_task_same_actions_same_everything(count_task):
+    actions = [
+        LIST,
+        "garbage",
+        json.dumps(
+            {"tool": "write", "args": {"file_path": "src/new.ts", "contents": "export {};\n"}}
+        ),
+        json.dumps({"tool": "grep", "args": {"pattern": "const", "output_mode": "count"}}),
+        json.dumps({"tool": "codebase_search", "args": {"query": "console log"}}),
+        READ,
+        WC,
+    ]
+    first, second = run_script(count_task, actions), run_script(count_task, actions)
+    assert first == second
+    assert first[1]["src/new.ts"] == "export {};\n"
+
+
+def test_reset_seed_picks_the_same_generated_task():
+    a, b = ToolUseEnv(), ToolUseEnv()
+    obs_a = [a.reset(seed=s)[0] for s in range(5)]
+    obs_b = [b.reset(seed=s)[0] for s in range(5)]
+    assert obs_a == obs_b and len(set(obs_a)) > 1
+
+
+def test_batched_group_of_one_task(count_task):
+    batch = BatchedToolUseEnv(include_catalog=False)
+    obs = batch.reset_group(count_task, group_size=4)
+    assert len(obs) == 4 and len(set(obs)) == 1
+    _, rewards, term, trunc, _ = batch.step([READ, "bad", LIST, f"[{READ}, {WC}]"])
+    assert rewards == [6.5, -8.5, -0.5 - 3 + 2, 23.0]
+    assert term == [False, False, False, True]
+    _, rewards, term, _, infos = batch.step([WC, WC, WC, WC])
+    assert rewards[0] == 16.5 and rewards[3] == 0.0 and infos[3]["finished"]
+    assert batch.returns()[0] == 23.0 and batch.done == [True, False, False, True]
+    with pytest.raises(ValueError):
+        batch.step([READ])
+
+
+def test_episode_log_roundtrip_and_render(tmp_path, count_task):
+    log = tmp_path / "episodes.jsonl"
+    env = ToolUseEnv(log_path=log)
+    for _ in range(2):
+        env.reset(seed=7, options={"task": count_task})
+        env.step("oops")
+        env.step(READ)
+        env.step(WC)
+    env.logger.close()
+    episodes = read_log(log)
+    assert len(episodes) == 2 and [r["type"] for r in episodes[0]] == [
+        "start",
+        "step",
+        "step",
+        "step",
+        "end",
+    ]
+    assert episodes[0][-1] == {"type": "end", "success": True, "return": 14.5, "steps": 3}
+    assert episodes[0][1]["components"]["schema_fail"] == -5.0
+    text = render_episode(episodes[0])
+    assert "test/count-lines" in text and "parse error (invalid_json)" in text and "SUCCESS" in text
+
+
+def test_read_log_errors_name_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "start", "task": {}}\n{broken\n')
+    with pytest.raises(ValueError, match="line 2"):
+        read_log(bad)
+    bad.write_text('{"type": "step"}\n')
+    with pytest.raises(ValueError, match="before any start"):
+        read_log(bad)
+
+
+def test_logger_is_lazy(tmp_path):
+    logger = EpisodeLogger(tmp_path / "never.jsonl")
+    logger.close()
+    assert not (tmp_path / "never.jsonl").exists()
