@@ -167,3 +167,31 @@ def test_parse_never_raises_on_random_json_args(tool, args):
         assert validate_args(tool, args) is None
     else:
         assert result.error.kind in PARSE_ERROR_KINDS
+
+
+VALIDATORS = {name: Draft202012Validator(schema) for name, schema in TOOL_SCHEMAS.items()}
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from(TOOL_NAMES),
+    st.dictionaries(
+        st.sampled_from(sorted({k for s in TOOL_SCHEMAS.values() for k in s["properties"]}) + ["zzz"]),
+        st.one_of(
+            st.text(max_size=3),
+            st.integers(-3, 3000),
+            st.booleans(),
+            st.none(),
+            st.sampled_from(["content", "count", "ts", "x" * 1100]),
+            st.lists(st.one_of(st.text(max_size=3), st.integers()), max_size=3),
+        ),
+        max_size=4,
+    ),
+)
+def test_fast_validator_agrees_with_jsonschema(tool, args):
+    """The hand-written validator accepts exactly what the JSON Schema accepts (no floats here)."""
+    assert (validate_args(tool, args) is None) == VALIDATORS[tool].is_valid(args)
+
+
+def test_integral_floats_are_rejected():
+    assert "must be an integer" in validate_args("read_file", {"target_file": "a", "offset": 2.0})

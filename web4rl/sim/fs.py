@@ -8,6 +8,7 @@ silently clamped, so tools can say so and guardrails can penalize writes out of 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
@@ -156,24 +157,46 @@ def _match_segment(tokens: tuple, name: str) -> bool:
     return ti == len(tokens)
 
 
+def _segment_regex(segment: str) -> re.Pattern[str] | None:
+    """A regex for a segment with at most one '*' (cannot backtrack badly), else None."""
+    if segment.count("*") > 1 or "[" in segment:
+        return None
+    body = re.escape(segment).replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+    return re.compile(body + r"\Z", re.DOTALL)
+
+
 class GlobMatcher:
     """A compiled glob over '/'-separated relative paths; matching is polynomial, never exponential.
 
     Supports ``*`` (within a folder name), ``**`` as a whole segment (any number of folders),
-    ``?``, ``[...]``/``[!...]`` and ``{a,b}`` alternatives. Unlike a regex translation, a
-    hostile pattern such as ``*a*a*a*a*b`` cannot backtrack catastrophically.
+    ``?``, ``[...]``/``[!...]`` and ``{a,b}`` alternatives. Unlike a regex translation of the
+    whole pattern, a hostile pattern such as ``*a*a*a*a*b`` cannot backtrack catastrophically:
+    segments with several stars use a greedy wildcard matcher (O(len(pattern) * len(name))),
+    simple segments a one-star regex. Results are memoized per path (workspaces repeat paths).
     """
+
+    _CACHE_LIMIT = 4096
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._alternatives = [
-            tuple("**" if seg == "**" else _segment_tokens(seg) for seg in alt.split("/"))
+            tuple(
+                "**" if seg == "**" else (_segment_regex(seg) or _segment_tokens(seg))
+                for seg in alt.split("/")
+            )
             for alt in _expand_braces(pattern)
         ]
+        self._cache: dict[str, bool] = {}
 
     def match(self, path: str) -> bool:
-        parts = path.split("/")
-        return any(self._match_parts(alt, parts) for alt in self._alternatives)
+        hit = self._cache.get(path)
+        if hit is None:
+            parts = path.split("/")
+            hit = any(self._match_parts(alt, parts) for alt in self._alternatives)
+            if len(self._cache) >= self._CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[path] = hit
+        return hit
 
     @staticmethod
     def _match_parts(segs: tuple, parts: list[str]) -> bool:
@@ -186,6 +209,10 @@ class GlobMatcher:
                 for j in range(len(parts) + 1):
                     seen = seen or reach[j]
                     nxt[j] = seen
+            elif isinstance(seg, re.Pattern):
+                for j in range(len(parts)):
+                    if reach[j] and seg.match(parts[j]):
+                        nxt[j + 1] = True
             else:
                 for j in range(len(parts)):
                     if reach[j] and _match_segment(seg, parts[j]):

@@ -12,7 +12,6 @@ instead of hanging the step.
 
 from __future__ import annotations
 
-import bisect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -278,26 +277,23 @@ def matching_lines(rx: regex.Pattern, text: str, deadline: float, cmd: str = "gr
     """0-based indices of the lines of `text` that contain a match (ripgrep/grep semantics).
 
     The whole text is searched at once (far faster than line by line) and match starts are
-    mapped back to lines. Raises ShellError if the deadline passes mid-search.
+    mapped back to lines by counting newlines incrementally. Raises ShellError if the
+    deadline passes mid-search.
     """
-    starts = [0]
-    pos = text.find("\n")
-    while pos != -1:
-        starts.append(pos + 1)
-        pos = text.find("\n", pos + 1)
-    hits: list[int] = []
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise ShellError(f"{cmd}: regular expression timed out (catastrophic backtracking?)")
+    hits: list[int] = []
+    line, pos, end = 0, 0, len(text)
     try:
-        last = -1
         for m in rx.finditer(text, timeout=remaining):
-            line = bisect.bisect_right(starts, m.start()) - 1
-            if m.start() == len(text) and text.endswith("\n"):
-                continue  # the empty 'line' after a final newline is not a line
-            if line != last:
+            start = m.start()
+            if start == end and text.endswith("\n"):
+                break  # the empty 'line' after a final newline is not a line
+            line += text.count("\n", pos, start)
+            pos = start
+            if not hits or hits[-1] != line:
                 hits.append(line)
-                last = line
     except TimeoutError:
         raise ShellError(
             f"{cmd}: regular expression timed out (catastrophic backtracking?)"
