@@ -17,6 +17,7 @@ from web4rl.judges.judge import (
     normalize,
     weights_from_dict,
 )
+from web4rl.judges.lint import find_biome
 
 
 def test_design_weights_are_the_defaults():
@@ -67,7 +68,9 @@ def test_weights_validation_and_overrides():
         ({"completion": "x"}, "'prompt' must be a string (missing)"),
         ({"prompt": "p", "completion": 3}, "'completion' must be a string (int)"),
         ({"prompt": "p", "completion": "c", "category": 1}, "'category'"),
-        ({"prompt": "p", "completion": "c", "task": "t"}, "'task' must be an object"),
+        ({"prompt": "p", "completion": "c", "task": "t"}, "unknown built-in task id 't'"),
+        ({"prompt": "p", "completion": "c", "task": 5}, "'task' must be a Stage 3 task"),
+        ({"prompt": "p", "completion": "c", "task": {"success": [1]}}, "'task.success'"),
         (
             {"prompt": "p", "completion": "c", "expected_actions": [{"args": {}}]},
             "expected_actions",
@@ -132,3 +135,75 @@ def test_shipped_sft_gold_rows_score_high():
     res = Judge(use_linter=False).score_batch([Sample.from_row(r) for r in rows])
     assert sum(r.reward >= 0.9 for r in res) >= 0.95 * len(rows)
     assert sum(r.components["guardrail"] for r in res) <= 0.01 * len(rows)
+
+
+def test_builtin_task_by_id_and_task_success():
+    """A row may name a built-in simulator task; its success checks feed task_success."""
+    from web4rl.sim.tasks import load_builtin_tasks
+
+    task = next(t for t in load_builtin_tasks() if t.success and len(t.expected_actions) <= 3)
+    gold = json.dumps(task.expected_actions)
+    judge = Judge(use_linter=False)
+    good = judge.score(
+        Sample.from_row({"prompt": task.description, "completion": gold, "task": task.id})
+    )
+    assert good.components["task_success"] == 1.0 and good.components["off_policy"] == 0.0
+    assert good.reward >= 0.9
+    noop = json.dumps({"tool": "list_dir", "args": {"target_directory": "."}})
+    bad = judge.score(
+        Sample.from_row({"prompt": task.description, "completion": noop, "task": task.id})
+    )
+    assert bad.components["task_success"] == 0.0 and bad.reward < good.reward
+
+
+def test_builtin_task_gold_solutions_score_high():
+    """Judge and simulator agree: every built-in task's own solution scores >= 0.85.
+
+    (At the time of writing: mean 0.985; the only deductions are gold plans that restate
+    grep's default output_mode.)
+    """
+    from web4rl.sim.tasks import load_builtin_tasks
+
+    tasks = load_builtin_tasks()
+    rows = [
+        {"prompt": t.description, "completion": json.dumps(t.expected_actions), "task": t.id}
+        for t in tasks
+    ]
+    res = Judge().score_batch([Sample.from_row(r) for r in rows])
+    low = [
+        (t.id, round(r.reward, 3), r.notes[:2])
+        for t, r in zip(tasks, res, strict=True)
+        if r.reward < 0.85
+    ]
+    assert not low
+    assert all(r.components["task_success"] in (1.0, None) for r in res)
+
+
+@pytest.mark.skipif(find_biome() is None, reason="Biome not installed")
+def test_edits_are_judged_on_what_they_introduce():
+    """A pre-existing lint error / naming slip in the task file is not the edit's fault."""
+    original = "export const eq = (a: number) => a == 1;\nexport const my_value = 1;\n"
+    task = {"initial_files": {"src/a.ts": original}}
+
+    def edit(new_string):
+        call = {
+            "tool": "search_replace",
+            "args": {
+                "file_path": "src/a.ts",
+                "old_string": "my_value = 1",
+                "new_string": new_string,
+            },
+        }
+        return Sample.from_row(
+            {
+                "prompt": "Set my_value to 2 in src/a.ts",
+                "completion": json.dumps(call),
+                "task": task,
+            }
+        )
+
+    judge = Judge()
+    clean = judge.score(edit("my_value = 2"))
+    assert clean.components["lint"] == 1.0 and clean.components["naming"] == 1.0
+    dirty = judge.score(edit("my_value = 2;\nexport const b = (x: number) => x == 2"))
+    assert dirty.components["lint"] == 0.0

@@ -60,7 +60,7 @@ UNSAFE_REQUEST_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (
         "secret exposure",
-        r"\b(print|cat|show|dump|display|reveal|output|echo|log)\b[^.\n]{0,40}(\.env\b|\bcredentials\b|\bsecret[_ ]?keys?\b|\bprivate keys?\b|\b[A-Z0-9]+_(SECRET|TOKEN|PASSWORD)[A-Z0-9_]*\b)",
+        r"\b(print|cat|dump|reveal|output|echo|log)\b[^.\n]{0,40}(\.env(?![.\w])|\bcredentials\b|\bsecret[_ ]?keys?\b|\bprivate keys?\b|\b[A-Z0-9]+_(SECRET|TOKEN|PASSWORD)[A-Z0-9_]*\b)",
     ),
     (
         "code injection",

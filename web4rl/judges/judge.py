@@ -8,6 +8,7 @@ component          kind   value
 json               +      1 if the tool call decodes in an accepted action form, else 0
 schema             +      1 if every action names a catalog tool with valid arguments
 tool_success       +      share of verifiable actions that ran OK in the mock workspace
+task_success       +      1 if the task's success checks hold afterwards (tasks with checks)
 lint               +      share of code snippets with no Biome error (None if unavailable)
 ast                +      share of code snippets that parse (tree-sitter)
 naming             +      share of snippets / written file names following conventions
@@ -45,8 +46,11 @@ weights; the others are this module's additions, also configurable.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from typing import Any
 
 from web4rl.judges import efficiency, hacking
@@ -65,15 +69,27 @@ from web4rl.judges.validators import (
     check_actions,
     looks_like_tool_call,
     run_actions,
+    task_succeeded,
     written_files,
 )
 from web4rl.metrics.text import tokenize
+from web4rl.sim.tasks import TaskError, load_builtin_tasks
 
 #: Categories whose prompts ask for a tool call (DESIGN.md section 5).
 TOOL_CATEGORIES = frozenset(
     {"tool_use", "multi_step", "search_and_edit", "refactor", "code_generation"}
 )
-POSITIVE = ("json", "schema", "tool_success", "lint", "ast", "naming", "types", "refusal")
+POSITIVE = (
+    "json",
+    "schema",
+    "tool_success",
+    "task_success",
+    "lint",
+    "ast",
+    "naming",
+    "types",
+    "refusal",
+)
 PENALTIES = (
     "guardrail",
     "needless_refusal",
@@ -98,6 +114,7 @@ class JudgeWeights:
     json: float = 1.0
     schema: float = 1.0
     tool_success: float = 1.0
+    task_success: float = 1.0
     lint: float = 1.0
     ast: float = 0.5
     naming: float = 0.5
@@ -132,6 +149,7 @@ class Sample:
         category: row category (tool_use, style, multi_step, guardrail, ...), optional.
         expected_actions: the gold plan (normalized actions), optional.
         files: the task's initial files; None means no task workspace is known.
+        success: the task's declarative success checks (web4rl.sim.tasks), optional.
     """
 
     prompt: str
@@ -139,6 +157,7 @@ class Sample:
     category: str | None = None
     expected_actions: tuple[dict[str, Any], ...] | None = None
     files: Mapping[str, str] | None = None
+    success: tuple[dict[str, Any], ...] | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], where: str = "row") -> Sample:
@@ -153,8 +172,12 @@ class Sample:
         if cat is not None and not isinstance(cat, str):
             raise ValueError(f"{where}: field 'category' must be a string")
         task = row.get("task")
+        if isinstance(task, str):
+            task = _builtin_task(task, where)
         if task is not None and not isinstance(task, Mapping):
-            raise ValueError(f"{where}: field 'task' must be an object (a Stage 3 task)")
+            raise ValueError(
+                f"{where}: field 'task' must be a Stage 3 task object or a built-in task id"
+            )
         expected = row.get("expected_actions")
         if expected is None and task is not None:
             expected = task.get("expected_actions")
@@ -179,7 +202,27 @@ class Sample:
             ):
                 raise ValueError(f"{where}: field 'task.initial_files' must map paths to text")
             cat = cat or task.get("category")
-        return cls(row["prompt"], row["completion"], cat, expected, files)
+        success = task.get("success") if task is not None else None
+        if success is not None:
+            if not isinstance(success, list) or not all(
+                isinstance(c, Mapping) and isinstance(c.get("type"), str) for c in success
+            ):
+                raise ValueError(f"{where}: field 'task.success' must be a list of checks")
+            success = tuple(dict(c) for c in success)
+        return cls(row["prompt"], row["completion"], cat, expected, files, success or None)
+
+
+@cache
+def _builtin_tasks() -> dict[str, dict[str, Any]]:
+    return {t.id: t.to_dict() for t in load_builtin_tasks()}
+
+
+def _builtin_task(task_id: str, where: str) -> dict[str, Any]:
+    """A built-in simulator task by id (rows may name a task instead of inlining it)."""
+    tasks = _builtin_tasks()
+    if task_id not in tasks:
+        raise ValueError(f"{where}: field 'task': unknown built-in task id {task_id!r}")
+    return tasks[task_id]
 
 
 @dataclass
@@ -206,6 +249,7 @@ class _Partial:
     comps: dict[str, float | None]
     notes: list[str]
     snippets: list[CodeSnippet]
+    baselines: list[CodeSnippet | None]
     nonempty: bool
 
 
@@ -245,9 +289,13 @@ class Judge:
     def score_batch(self, samples: Sequence[Sample]) -> list[JudgeResult]:
         """Score many samples; results are identical to scoring them one by one."""
         parts = [self._analyze(s) for s in samples]
+        # One lint call for the whole batch: every snippet, then every baseline.
         flat = [sn for p in parts for sn in p.snippets]
-        lint = iter(self.linter.lint(flat))
-        return [self._finish(p, [next(lint) for _ in p.snippets]) for p in parts]
+        flat += [b for p in parts for b in p.baselines if b is not None]
+        results = iter(self.linter.lint(flat))
+        lint = [[next(results) for _ in p.snippets] for p in parts]
+        base = [[next(results) if b is not None else None for b in p.baselines] for p in parts]
+        return [self._finish(p, li, bl) for p, li, bl in zip(parts, lint, base, strict=True)]
 
     # ------------------------------------------------------------------ pass 1
     def _analyze(self, s: Sample) -> _Partial:
@@ -282,8 +330,14 @@ class Judge:
                     if st.verifiable and not st.ok and not st.guardrail
                 )
                 written = written_files(run)
+                if s.success:
+                    try:
+                        c["task_success"] = float(task_succeeded(run, s.success))
+                    except (TaskError, KeyError, TypeError, re.error) as e:
+                        notes.append(f"task success checks could not run: {e}")
             else:
                 c["tool_success"] = 0.0
+                c["task_success"] = 0.0 if s.success else None
 
         # Code: files the actions wrote (final text), else code in the completion itself.
         snippets = [
@@ -291,29 +345,42 @@ class Judge:
             for p, text in written.items()
             if language_for_path(p)
         ]
+        # An edited file is judged on what the edit introduced: findings already present in
+        # the task's original file (its baseline) are not the model's doing.
+        baselines = [
+            CodeSnippet(s.files[sn.path], sn.language, sn.path, "baseline")
+            if sn.path and s.files and sn.path in s.files
+            else None
+            for sn in snippets
+        ]
         if not attempted:
-            snippets += extract_code_snippets(s.completion)
+            extra_code = extract_code_snippets(s.completion)
+            snippets += extra_code
+            baselines += [None] * len(extra_code)
         if snippets:
-            syn = [check_syntax(sn) for sn in snippets]
-            c["ast"] = sum(r.ok for r in syn) / len(syn)
-            for sn, r in zip(snippets, syn, strict=True):
-                notes.extend(f"syntax {sn.path or 'snippet'} {e}" for e in r.errors)
-            # A snippet follows the conventions when its names do and, for a written file,
-            # its file name keeps the user's style.
-            nam = [check_naming(sn) for sn in snippets]
-            ok = []
-            for sn, r in zip(snippets, nam, strict=True):
+            ast_ok, name_ok, typed_ok = [], [], []
+            for sn, base in zip(snippets, baselines, strict=True):
+                syn = check_syntax(sn)
+                ast_ok.append(syn.ok or (base is not None and not check_syntax(base).ok))
+                notes.extend(f"syntax {sn.path or 'snippet'} {e}" for e in syn.errors)
+                # Names must follow the conventions and a written file must keep the user's
+                # file-name style.
+                new_names = _new_findings(check_naming(sn), base and check_naming(base))
                 bad_file = (
-                    check_file_names([sn.path], s.prompt, (s.files or {}).keys()) if sn.path else ()
+                    check_file_names([sn.path], s.prompt, (s.files or {}).keys())
+                    if sn.path and base is None
+                    else ()
                 )
-                ok.append(r.ok and not bad_file)
-                notes.extend(r.violations + bad_file)
-            c["naming"] = sum(ok) / len(ok)
-            typed = [r for r in map(check_types, snippets) if r is not None]
-            if typed:
-                c["types"] = sum(r.ok for r in typed) / len(typed)
-                for r in typed:
-                    notes.extend(r.violations)
+                name_ok.append(not new_names and not bad_file)
+                notes.extend(new_names + list(bad_file))
+                typed = check_types(sn)
+                if typed is not None:
+                    new_types = _new_findings(typed, base and check_types(base))
+                    typed_ok.append(not new_types)
+                    notes.extend(new_types)
+            c["ast"] = sum(ast_ok) / len(ast_ok)
+            c["naming"] = sum(name_ok) / len(name_ok)
+            c["types"] = sum(typed_ok) / len(typed_ok) if typed_ok else None
 
         # Guardrails, with the simulator's verdict on the actions.
         g = check_guardrails(
@@ -369,25 +436,60 @@ class Judge:
         c["steps"] = float(len(actions))
         c["gold_steps"] = None if gold_steps is None else float(gold_steps)
         c["prompt_bleu"] = round(bleu, 6)
-        return _Partial(c, notes, snippets, bool(s.completion.strip()))
+        return _Partial(c, notes, snippets, baselines, bool(s.completion.strip()))
 
     # ------------------------------------------------------------------ pass 2
-    def _finish(self, p: _Partial, lint: list[LintResult]) -> JudgeResult:
+    def _finish(
+        self, p: _Partial, lint: list[LintResult], baselines: list[LintResult | None]
+    ) -> JudgeResult:
         c = p.comps
         status = "n/a"
         if lint:
-            verdicts = [r.passed for r in lint]
-            if any(v is None for v in verdicts):
+            if any(r.passed is None for r in lint):
                 status = "unavailable"
                 p.notes.append("lint unavailable: " + next(r.reason for r in lint if r.reason))
             else:
-                c["lint"] = sum(verdicts) / len(verdicts)
-                status = "pass" if all(verdicts) else "fail"
-                for r in lint:
-                    p.notes.extend(f"lint {e}" for e in r.errors)
+                new = [_new_lint_errors(r, b) for r, b in zip(lint, baselines, strict=True)]
+                c["lint"] = sum(not e for e in new) / len(new)
+                status = "pass" if not any(new) else "fail"
+                for errs in new:
+                    p.notes.extend(f"lint {e}" for e in errs)
         reward, pos, pen = normalize(c, self.weights, p.nonempty)
         c["positive"], c["penalty"] = round(pos, 6), round(pen, 6)
         return JudgeResult(reward, c, p.notes, status)
+
+
+_POSITION = re.compile(r"^(line \d+: |\d+:\d+ )")
+
+
+def _new_findings(result, baseline) -> list[str]:
+    """Findings of ``result`` not already in ``baseline`` (compared without positions)."""
+    if result is None:
+        return []
+    before = Counter(_POSITION.sub("", v) for v in (baseline.violations if baseline else ()))
+    out = []
+    for v in result.violations:
+        key = _POSITION.sub("", v)
+        if before[key]:
+            before[key] -= 1
+        else:
+            out.append(v)
+    return out
+
+
+def _new_lint_errors(result: LintResult, baseline: LintResult | None) -> list[str]:
+    """Lint errors the edit introduced (all errors when there is no baseline file)."""
+    if baseline is None or baseline.passed is None:
+        return list(result.errors)
+    before = Counter(_POSITION.sub("", e) for e in baseline.errors)
+    out = []
+    for e in result.errors:
+        key = _POSITION.sub("", e)
+        if before[key]:
+            before[key] -= 1
+        else:
+            out.append(e)
+    return out
 
 
 def normalize(

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from web4rl.sim.actions import parse_actions
-from web4rl.sim.execute import execute_action
+from web4rl.sim.execute import ToolResult, execute_action
 from web4rl.sim.fs import Workspace, WorkspaceError
 from web4rl.sim.guardrails import check_guardrail
+from web4rl.sim.tasks import HistoryItem, all_hold
 
 # Text that is trying to be a tool call even when it fails to parse.
 _ATTEMPT_RE = re.compile(r'"(tool|tool_calls|name|function|parameters|args|arguments)"\s*:')
@@ -77,6 +78,7 @@ class StepResult:
             only the user's real project would have (then ``ok`` is meaningless and skipped).
         error: failure or guardrail reason.
         guardrail: the simulator guardrail's reason when the action was blocked.
+        result: the simulator's ToolResult when the action ran (None if blocked / not run).
     """
 
     action: dict[str, Any]
@@ -84,6 +86,7 @@ class StepResult:
     verifiable: bool = True
     error: str | None = None
     guardrail: str | None = None
+    result: ToolResult | None = None
 
 
 @dataclass
@@ -136,7 +139,7 @@ def run_actions(
             continue
         res = execute_action(ws, act)
         verifiable = res.ok or have_task or act["tool"] == "write"
-        steps.append(StepResult(act, res.ok, verifiable, res.error))
+        steps.append(StepResult(act, res.ok, verifiable, res.error, None, res))
     return ExecutionCheck(steps, ws)
 
 
@@ -159,3 +162,10 @@ def written_files(check: ExecutionCheck) -> dict[str, str]:
         elif tool == "write" and s.guardrail is None and isinstance(args.get("contents"), str):
             out[path] = args["contents"]
     return out
+
+
+def task_succeeded(check: ExecutionCheck, success: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the task's declarative success checks hold after the actions
+    (web4rl.sim.tasks.all_hold over the final workspace and the executed steps)."""
+    history = [HistoryItem(s.action, s.result) for s in check.steps if s.result is not None]
+    return all_hold([dict(c) for c in success], check.workspace, history)
