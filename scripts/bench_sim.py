@@ -61,27 +61,27 @@ def ordinary_actions(files: dict[str, str]) -> dict[str, str]:
             "tool": "write",
             "args": {"file_path": "src/utils/new.ts", "contents": "export const x = 1;\n"},
         },
-    } | {}
+    }
 
 
-def run_steps(env: ToolUseEnv, task: dict, texts: list[str], n: int) -> float:
-    """Steps/s for n steps cycling through texts (resets when an episode ends)."""
+def run_steps(env: ToolUseEnv, task: dict, texts: list[str], n: int) -> tuple[float, float]:
+    """(steps per wall second, steps per CPU second) for n steps cycling through texts."""
     env.reset(seed=0, options={"task": task})
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     k = len(texts)
     for i in range(n):
         _, _, terminated, truncated, _ = env.step(texts[i % k])
         if terminated or truncated:
             env.reset(options={"task": task})
-    return n / (time.perf_counter() - start)
+    return n / (time.perf_counter() - start), n / max(time.process_time() - cpu, 1e-9)
 
 
-def run_episodes(tasks: list, rounds: int) -> tuple[float, float]:
-    """(episodes/s, steps/s) replaying each task's expected actions."""
+def run_episodes(tasks: list, rounds: int) -> tuple[float, float, float]:
+    """(episodes per wall s, steps per wall s, episodes per CPU s) replaying expected actions."""
     env = ToolUseEnv()
     scripts = [(t, [json.dumps(a) for a in t.expected_actions]) for t in tasks]
     episodes = steps = 0
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(rounds):
         for task, texts in scripts:
             env.reset(options={"task": task})
@@ -90,20 +90,22 @@ def run_episodes(tasks: list, rounds: int) -> tuple[float, float]:
                 steps += 1
             episodes += 1
     elapsed = time.perf_counter() - start
-    return episodes / elapsed, steps / elapsed
+    return episodes / elapsed, steps / elapsed, episodes / max(time.process_time() - cpu, 1e-9)
 
 
-def run_batched(task: dict, group: int, n_steps: int, texts: list[str]) -> float:
+def run_batched(task: dict, group: int, n_steps: int, texts: list[str]) -> tuple[float, float]:
     batch = BatchedToolUseEnv()
     batch.reset_group(task, group)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     done_steps = 0
     for i in range(n_steps):
         batch.step([texts[(i + j) % len(texts)] for j in range(group)])
         done_steps += group
         if all(batch.done):
             batch.reset_group(task, group)
-    return done_steps / (time.perf_counter() - start)
+    return done_steps / (time.perf_counter() - start), done_steps / max(
+        time.process_time() - cpu, 1e-9
+    )
 
 
 def main() -> None:
@@ -117,10 +119,11 @@ def main() -> None:
     texts = {name: json.dumps(a) for name, a in acts.items()}
     read_only = ["read_file", "grep", "glob_file_search", "list_dir", "run_terminal_cmd"]
     mixed = [texts[n] for n in read_only + ["search_replace"]]
-    rows: list[tuple[str, float]] = []
+    rows: list[tuple[str, tuple[float, float]]] = []
 
-    def median(fn) -> float:
-        return statistics.median(fn() for _ in range(args.repeats))
+    def median(fn) -> tuple[float, float]:
+        runs = [fn() for _ in range(args.repeats)]
+        return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
     for name in acts:
         per = max(args.steps // 4, 1000)
@@ -156,8 +159,9 @@ def main() -> None:
     )
     builtin = load_builtin_tasks()
     eps = [run_episodes(builtin, 10) for _ in range(args.repeats)]
-    ep_rate = statistics.median(e for e, _ in eps)
-    ep_steps = statistics.median(s for _, s in eps)
+    ep_rate = statistics.median(e[0] for e in eps)
+    ep_steps = statistics.median(e[1] for e in eps)
+    ep_cpu = statistics.median(e[2] for e in eps)
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
@@ -165,15 +169,18 @@ def main() -> None:
     print(
         f"workspace: {len(task['initial_files'])} files, {sum(len(t) for t in task['initial_files'].values())} characters"
     )
-    print("| workload | env steps / s |")
-    print("|---|---:|")
-    for name, rate in rows:
-        print(f"| {name} | {rate:,.0f} |")
+    print(f"load average: {os.getloadavg()[0]:.1f}")
+    print("| workload | env steps / s (wall) | env steps / CPU-second |")
+    print("|---|---:|---:|")
+    for name, (wall, cpu) in rows:
+        print(f"| {name} | {wall:,.0f} | {cpu:,.0f} |")
     print(
-        f"| replay of the {len(builtin)} handcrafted tasks (reset + expected actions) | {ep_steps:,.0f} |"
+        f"| replay of the {len(builtin)} handcrafted tasks (reset + expected actions) | {ep_steps:,.0f} | |"
     )
+    mean_len = sum(len(t.expected_actions) for t in builtin) / len(builtin)
     print(
-        f"\nepisodes / s (handcrafted replays, {sum(len(t.expected_actions) for t in builtin) / len(builtin):.1f} steps each on average): {ep_rate:,.0f}"
+        f"\nepisodes / s (handcrafted replays, {mean_len:.1f} steps each on average): "
+        f"{ep_rate:,.0f} wall, {ep_cpu:,.0f} per CPU-second"
     )
 
 
