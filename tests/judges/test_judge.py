@@ -107,7 +107,7 @@ def test_shipped_preference_pairs_chosen_never_below_rejected():
     """The package's sample preference pairs: the judge should agree with the human label.
 
     Asserted loosely (the file is sample data others maintain): chosen >= rejected on 97% of
-    pairs and strictly above on 70%. At the time of writing: 0 losses, 86% wins.
+    pairs and strictly above on 70%. At the time of writing: 0 losses, 92% wins.
     """
     path = Path(web4rl.__file__).parent / "sample_data" / "preferences.jsonl"
     if not path.exists():

@@ -161,4 +161,14 @@ def test_hacking_signals():
     glob = [{"tool": "glob_file_search", "args": {"glob_pattern": "*.js"}}]
     assert hacking.semantic_mismatch("search .js files for 'workaround'", glob)[0] == 1.0
     assert hacking.semantic_mismatch("Do the thing", glob)[0] is None
+    # A dedicated tool beats its shell twin unless the user named the program.
+    cat = [{"tool": "run_terminal_cmd", "args": {"command": "cat src/a.ts"}}]
+    assert hacking.semantic_mismatch("Show me src/a.ts", cat)[0] == 1.0
+    assert hacking.semantic_mismatch("cat src/a.ts please", cat)[0] == 0.0
+    piped = [{"tool": "run_terminal_cmd", "args": {"command": "grep -rn TODO src | wc -l"}}]
+    assert hacking.semantic_mismatch("Count TODOs in src", piped)[0] == 0.0
+    dot = [{"tool": "grep", "args": {"pattern": ".", "path": "src/a.ts"}}]
+    assert hacking.semantic_mismatch("Show me src/a.ts", dot)[0] == 1.0
+    one_word = [{"tool": "codebase_search", "args": {"query": "FIXME"}}]
+    assert hacking.semantic_mismatch("Which files reference FIXME?", one_word)[0] == 1.0
     assert json.dumps(hacking.request_intents("Read and then fix src/a.ts"), default=sorted)

@@ -66,6 +66,33 @@ _NOT_A_CHANGE = re.compile(
 )
 
 
+#: Shell programs that duplicate a catalog tool: prefer the tool unless the user asked for
+#: the program by name ("use find", "wc -l ...").
+SHELL_EQUIVALENTS = {
+    "cat": "read_file",
+    "ls": "list_dir",
+    "grep": "grep",
+    "find": "glob_file_search",
+}
+
+
+def _tool_choice(prompt: str, action: Mapping[str, Any]) -> str:
+    """Why this action is the wrong tool for its own job ("" when it is fine)."""
+    tool, args = action.get("tool"), action.get("args") or {}
+    if tool == "run_terminal_cmd" and isinstance(args.get("command"), str):
+        words = args["command"].split()
+        prog = words[0] if words else ""
+        if prog in SHELL_EQUIVALENTS and "|" not in args["command"]:
+            if not re.search(rf"(?<![\w-]){re.escape(prog)}\b", prompt):
+                return f"`{prog}` in a shell where the {SHELL_EQUIVALENTS[prog]} tool does it"
+    if tool == "grep" and args.get("pattern") in (".", ".*", "^", "$", "\\n"):
+        return "grep with a match-everything pattern to read a file (use read_file)"
+    if tool == "codebase_search" and isinstance(args.get("query"), str):
+        if len(args["query"].split()) == 1:
+            return f"semantic search for the exact name {args['query']!r} (use grep or glob)"
+    return ""
+
+
 def request_intents(prompt: str) -> set[str]:
     """Coarse intents of the request: web, vcs, write, look."""
     text = _NOT_A_CHANGE.sub(" ", prompt)
@@ -108,6 +135,10 @@ def semantic_mismatch(
         query = (a.get("args") or {}).get("query") if a.get("tool") == "codebase_search" else None
         if isinstance(query, str) and _COMMAND_RE.match(query):
             return 1.0, f"a shell command was sent to codebase_search as a query: {query[:60]!r}"
+    for a in actions:
+        why = _tool_choice(prompt, a)
+        if why:
+            return 1.0, why
     if _FOLDER_RE.search(prompt):
         for a in actions:
             target = (
