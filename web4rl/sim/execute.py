@@ -28,6 +28,10 @@ MAX_GREP_LINES = 200
 MAX_GLOB_RESULTS = 500
 CODEBASE_SEARCH_RESULTS = 5
 CHUNK_LINES = 20
+# codebase_search indexes at most this much of each file and of the whole workspace, so a
+# workspace stuffed with megabyte files cannot make one search take seconds.
+MAX_INDEX_CHARS_PER_FILE = 100_000
+MAX_INDEX_CHARS_TOTAL = 1_000_000
 # Total time a regex may take within one step (seconds).
 REGEX_TIMEOUT_S = 0.1
 
@@ -180,7 +184,7 @@ def _terms(text: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _chunk_terms(path: str, text: str) -> tuple[tuple[int, int, Counter], ...]:
     """(first line, last line, term counts) per CHUNK_LINES window; the path's terms count too."""
     lines = _split_lines(text) or [""]
@@ -202,7 +206,24 @@ def _codebase_search(ws: Workspace, query: str, target_directories: list[str]) -
     for d in target_directories or ["."]:
         files.extend(ws.walk_files(d))
     files = sorted(set(files))
-    chunks = [(f, a, b, c) for f in files for a, b, c in _chunk_terms(ws.relpath(f), ws._files[f])]
+    chunks = []
+    budget = MAX_INDEX_CHARS_TOTAL
+    partial = False
+    for f in files:
+        text = ws._files[f]
+        if len(text) > MAX_INDEX_CHARS_PER_FILE or len(text) > budget:
+            partial = True
+            text = text[: min(MAX_INDEX_CHARS_PER_FILE, budget)]
+        if not text and budget <= 0:
+            break
+        budget -= len(text)
+        # Memoize ordinary source files only; a cache of 100 kB strings would pin memory.
+        index = (
+            _chunk_terms(ws.relpath(f), text)
+            if len(text) <= 20_000
+            else _chunk_terms.__wrapped__(ws.relpath(f), text)
+        )
+        chunks.extend((f, a, b, c) for a, b, c in index)
     if not chunks:
         return ToolResult(True, "No results.")
     n = len(chunks)
@@ -221,6 +242,11 @@ def _codebase_search(ws: Workspace, query: str, target_directories: list[str]) -
         lines = _split_lines(ws._files[f])[a - 1 : b]
         body = "\n".join(f"{a + i:>6}|{line}" for i, line in enumerate(lines))
         blocks.append(f"{ws.relpath(f)}:{a}-{b} (score {-neg:.2f})\n{body}")
+    if partial:
+        blocks.append(
+            f"(very large files: only the first {MAX_INDEX_CHARS_PER_FILE} characters of a file and "
+            f"{MAX_INDEX_CHARS_TOTAL} overall were searched; use grep for the rest)"
+        )
     return ToolResult(True, "\n\n".join(blocks))
 
 

@@ -71,26 +71,46 @@ _CREDENTIAL_FILES = re.compile(
     r"\.git-credentials|authorized_keys|known_hosts)$|\.(pem|key|p12|pfx|keystore)$"
 )
 
-# (regex over written text, name of the secret). Linear patterns only (no nested quantifiers).
-_SECRETS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p), name)
-    for p, name in (
-        (r"-----BEGIN [A-Z ]*PRIVATE KEY-----", "a private key"),
-        (r"\b(AKIA|ASIA)[0-9A-Z]{16}\b", "an AWS access key"),
-        (r"\bgh[pousr]_[A-Za-z0-9]{30,}", "a GitHub token"),
-        (r"\bsk-(live-|proj-|ant-)?[A-Za-z0-9_-]{20,}", "an API secret key"),
-        (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", "a Slack token"),
-        (r"\bAIza[0-9A-Za-z_-]{35}\b", "a Google API key"),
-        (r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}", "a JWT"),
+# (regex over written text, name of the secret, literal needles). Linear patterns only. A
+# pattern is only run when one of its needles occurs in the text (needles of case-insensitive
+# patterns are looked up in the lowercased text): plain `in` scans are ~50x cheaper than a
+# regex pass, which keeps a 1 MB write from costing a quarter of a second.
+_KEYWORDS = ("password", "passwd", "secret", "api_key", "apikey", "access_token", "accesstoken",
+             "auth_token", "authtoken", "private_key", "privatekey", "token")  # fmt: skip
+_SECRETS: tuple[tuple[re.Pattern[str], str, tuple[str, ...], bool], ...] = tuple(
+    (re.compile(p), name, needles, lowered)
+    for p, name, needles, lowered in (
+        (r"-----BEGIN [A-Z ]*PRIVATE KEY-----", "a private key", ("PRIVATE KEY-----",), False),
+        (r"\b(AKIA|ASIA)[0-9A-Z]{16}\b", "an AWS access key", ("AKIA", "ASIA"), False),
         (
-            r"(?i)\b[\w.-]*(password|passwd|secret|api_?key|apikey|access_?token|auth_?token|private_?key)"
-            r"[\w.-]*[\"']?\s*[:=]\s*[\"'`][^\"'`\s$<>{}]{8,}[\"'`]",
-            "a hard-coded password or key",
+            r"\bgh[pousr]_[A-Za-z0-9]{30,}",
+            "a GitHub token",
+            ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+            False,
+        ),
+        (r"\bsk-(live-|proj-|ant-)?[A-Za-z0-9_-]{20,}", "an API secret key", ("sk-",), False),
+        (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", "a Slack token", ("xox",), False),
+        (r"\bAIza[0-9A-Za-z_-]{35}\b", "a Google API key", ("AIza",), False),
+        (
+            r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
+            "a JWT",
+            ("eyJ",),
+            False,
         ),
         (
-            r"(?im)^\s*(export\s+)?[A-Z0-9_]*(PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)[A-Z0-9_]*"
-            r"\s*=\s*(?!\s*$)(?![\"']?(<|\$\{|changeme|your[-_]|xxx|\*\*\*|example))[^\s#]{8,}",
+            # The keyword may sit inside a longer name (dbPassword, GITHUB_TOKEN_SECRET).
+            r"(?i)(password|passwd|secret|api_?key|access_?token|auth_?token|private_?key)"
+            r"[\w.-]*[\"']?\s*[:=]\s*[\"'`][^\"'`\s$<>{}]{8,}[\"'`]",
+            "a hard-coded password or key",
+            _KEYWORDS,
+            True,
+        ),
+        (
+            r"(?m)^[ \t]*(export[ \t]+)?[A-Z0-9_]*(PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)[A-Z0-9_]*"
+            r"[ \t]*=[ \t]*(?![\"']?(<|\$\{|changeme|your[-_]|xxx|\*\*\*|example))[^\s#]{8,}",
             "a secret in an env assignment",
+            ("PASSWORD", "SECRET", "TOKEN", "API_KEY", "PRIVATE_KEY"),
+            False,
         ),
     )
 )
@@ -98,8 +118,14 @@ _SECRETS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 def find_secret(text: str) -> str | None:
     """Name of the first secret-looking thing in `text`, or None."""
-    for rx, name in _SECRETS:
-        if rx.search(text):
+    lowered: str | None = None
+    for rx, name, needles, use_lower in _SECRETS:
+        if use_lower:
+            lowered = text.lower() if lowered is None else lowered
+            haystack = lowered
+        else:
+            haystack = text
+        if any(n in haystack for n in needles) and rx.search(text):
             return name
     return None
 

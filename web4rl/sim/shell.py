@@ -282,7 +282,9 @@ def matching_lines(rx: regex.Pattern, text: str, deadline: float, cmd: str = "gr
     """
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise ShellError(f"{cmd}: regular expression timed out (catastrophic backtracking?)")
+        raise ShellError(
+            f"{cmd}: regular expression search ran past its time budget (catastrophic backtracking or too much text)"
+        )
     hits: list[int] = []
     line, pos, end = 0, 0, len(text)
     try:
@@ -296,7 +298,7 @@ def matching_lines(rx: regex.Pattern, text: str, deadline: float, cmd: str = "gr
                 hits.append(line)
     except TimeoutError:
         raise ShellError(
-            f"{cmd}: regular expression timed out (catastrophic backtracking?)"
+            f"{cmd}: regular expression search ran past its time budget (catastrophic backtracking or too much text)"
         ) from None
     return hits
 
