@@ -23,7 +23,7 @@ def test_extract_fenced_raw_and_action_code():
     assert [s.origin for s in raw] == ["raw"]
     assert extract_code_snippets("Just prose about code.") == []
     assert extract_code_snippets('{"tool": "read_file", "args": {}}') == []
-    acts = [{"tool": "write", "args": {"path": "src/a.ts", "content": "export const a = 1;"}}]
+    acts = [{"tool": "write", "args": {"file_path": "src/a.ts", "contents": "export const a = 1;"}}]
     (a,) = extract_code_snippets("", acts)
     assert (a.path, a.language, a.origin) == ("src/a.ts", "ts", "action")
 

@@ -17,7 +17,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
 
@@ -88,12 +88,14 @@ def _looks_like_json(text: str) -> bool:
 def extract_code_snippets(
     completion: str,
     actions: Sequence[Mapping[str, object]] | None = None,
-    code_arg_names: Sequence[str] = ("content", "new_text", "new_content", "code", "replacement"),
+    code_arg_names: Sequence[str] = ("contents", "content", "code"),
+    path_arg_names: Sequence[str] = ("file_path", "path"),
 ) -> list[CodeSnippet]:
     """Collect the JS/TS code a completion contains.
 
-    Sources, in order: string arguments named like file contents in tool calls that target a
-    JS/TS path; fenced markdown blocks tagged with a JS/TS language (or untagged but starting
+    Sources, in order: whole-file contents in tool calls that target a JS/TS path (the judge
+    itself reads written files back from the mock workspace instead, which also covers
+    search_replace edits); fenced markdown blocks tagged with a JS/TS language (or untagged but starting
     like code); and, when neither exists and the whole completion is not JSON, the completion
     itself if it starts like JS/TS source.
     """
@@ -102,8 +104,8 @@ def extract_code_snippets(
         args = act.get("args")
         if not isinstance(args, Mapping):
             continue
-        path = args.get("path")
-        lang = language_for_path(path) if isinstance(path, str) else None
+        path = next((args[k] for k in path_arg_names if isinstance(args.get(k), str)), None)
+        lang = language_for_path(path) if path is not None else None
         if lang is None:
             continue
         for name in code_arg_names:
@@ -463,20 +465,3 @@ def check_file_names(
             if dominant != "other" and mine != dominant:
                 out.append(f"file `{path}` is {mine} but its directory uses {dominant}")
     return tuple(out)
-
-
-@dataclass
-class CodeReport:
-    """Aggregated code checks of one completion.
-
-    Attributes:
-        snippets: number of JS/TS snippets found (0 means the code checks do not apply).
-        syntax_ok: number that parsed without error.
-        naming_ok: number with no naming violation (file-name violations count against it too).
-        messages: human-readable findings.
-    """
-
-    snippets: int = 0
-    syntax_ok: int = 0
-    naming_ok: int = 0
-    messages: list[str] = field(default_factory=list)
