@@ -6,10 +6,13 @@ hangs. The last is a hang guard (1 s, ten times the regex budget), not a speed b
 speed is measured in scripts/bench_sim.py.
 """
 
+import builtins
+import contextlib
 import json
 import os
 import subprocess
 import time
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -101,6 +104,32 @@ def no_processes(monkeypatch):
     monkeypatch.setattr(os, "system", boom)
 
 
+@contextlib.contextmanager
+def no_disk_writes():
+    """During a step, opening a file for writing or deleting one fails the test.
+
+    Only around steps: hypothesis itself writes its example database between them.
+    """
+    real_open = builtins.open
+
+    def guarded_open(file, mode="r", *args, **kwargs):
+        if any(flag in mode for flag in "wax+"):
+            raise AssertionError(f"the simulator opened {file!r} for writing")
+        return real_open(file, mode, *args, **kwargs)
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the simulator tried to delete or rename a real file")
+
+    with (
+        mock.patch("builtins.open", guarded_open),
+        mock.patch("os.remove", boom),
+        mock.patch("os.unlink", boom),
+        mock.patch("os.rename", boom),
+        mock.patch("shutil.rmtree", boom),
+    ):
+        yield
+
+
 @settings(
     max_examples=150,
     deadline=None,
@@ -116,7 +145,8 @@ def test_hostile_actions_never_escape(tmp_path, task_index, texts_):
     ep = Episode(task, include_catalog=False)
     for text in texts_:
         start = time.monotonic()
-        out = ep.step(text)
+        with no_disk_writes():
+            out = ep.step(text)
         assert time.monotonic() - start < HANG_GUARD_S
         assert out.reward == pytest.approx(sum(out.info["reward_components"].values()))
         assert isinstance(out.observation, str)
@@ -152,3 +182,8 @@ def test_replay_is_deterministic(texts_):
         return trace, ep.ws.snapshot()
 
     assert run() == run()
+
+
+def test_disk_write_guard_works(tmp_path):
+    with no_disk_writes(), pytest.raises(AssertionError, match="for writing"):
+        open(tmp_path / "x.txt", "w")  # noqa: SIM115

@@ -221,3 +221,34 @@ def test_logger_is_lazy(tmp_path):
     logger = EpisodeLogger(tmp_path / "never.jsonl")
     logger.close()
     assert not (tmp_path / "never.jsonl").exists()
+
+
+def test_rollout_runs_a_group_to_completion(count_task):
+    batch = BatchedToolUseEnv(include_catalog=False)
+    batch.reset_group(count_task, group_size=3)
+    calls = []
+
+    def policy(observations):
+        calls.append(len(observations))
+        step = len(calls)
+        # Episode 0 solves in 2 steps, 1 in one list action, 2 flails until the budget runs out.
+        scripted = {0: [READ, WC], 1: [f"[{READ}, {WC}]"], 2: [LIST] * 10}
+        active = [i for i in range(3) if not batch.episodes[i].done]
+        return [scripted[i][min(step - 1, len(scripted[i]) - 1)] for i in active]
+
+    trajectories = batch.rollout(policy)
+    assert [t.success for t in trajectories] == [True, True, False]
+    assert [t.total_reward for t in trajectories] == batch.returns()
+    assert trajectories[0].total_reward == 23.0 and len(trajectories[0].observations) == 3
+    assert len(trajectories[2].actions) == count_task.max_steps
+    assert calls[:3] == [3, 2, 1]
+
+
+def test_env_updates_its_curriculum():
+    env = ToolUseEnv(include_catalog=False)
+    env.reset(seed=0)
+    for _ in range(env.episode.task.max_steps):
+        *_, terminated, truncated, _ = env.step("x")
+        if terminated or truncated:
+            break
+    assert env.curriculum.episodes == 1

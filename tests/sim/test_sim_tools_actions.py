@@ -176,7 +176,9 @@ VALIDATORS = {name: Draft202012Validator(schema) for name, schema in TOOL_SCHEMA
 @given(
     st.sampled_from(TOOL_NAMES),
     st.dictionaries(
-        st.sampled_from(sorted({k for s in TOOL_SCHEMAS.values() for k in s["properties"]}) + ["zzz"]),
+        st.sampled_from(
+            sorted({k for s in TOOL_SCHEMAS.values() for k in s["properties"]}) + ["zzz"]
+        ),
         st.one_of(
             st.text(max_size=3),
             st.integers(-3, 3000),

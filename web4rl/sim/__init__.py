@@ -10,7 +10,7 @@ Importing this package registers ``web4rl/ToolUse-v0`` with gymnasium.
 """
 
 from web4rl.sim.actions import ParseError, ParseResult, parse_actions
-from web4rl.sim.env import ENV_ID, BatchedToolUseEnv, ToolUseEnv, register
+from web4rl.sim.env import ENV_ID, BatchedToolUseEnv, ToolUseEnv, Trajectory, register
 from web4rl.sim.episode import Episode, verify_task
 from web4rl.sim.execute import ToolResult, execute_action
 from web4rl.sim.fs import Workspace
@@ -33,6 +33,7 @@ __all__ = [
     "Task",
     "ToolResult",
     "ToolUseEnv",
+    "Trajectory",
     "Workspace",
     "check_guardrail",
     "execute_action",

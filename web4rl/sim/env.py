@@ -13,7 +13,8 @@ because text observations do not stack into arrays.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,59 @@ class BatchedToolUseEnv:
     def returns(self) -> list[float]:
         """Total reward of each episode so far (the GRPO sequence reward)."""
         return [ep.total_reward for ep in self.episodes]
+
+    def rollout(self, policy: Callable[[list[str]], list[str]]) -> list[Trajectory]:
+        """Step every episode to the end, asking `policy` for the active episodes' actions.
+
+        `policy` maps the observations of the still-running episodes (in batch order) to one
+        action text each; it is called once per step with a shrinking list. Call after reset.
+        """
+        trajectories = [
+            Trajectory(ep.task.id, [ep.observation()], [], [], []) for ep in self.episodes
+        ]
+        while True:
+            active = [i for i, ep in enumerate(self.episodes) if not ep.done]
+            if not active:
+                break
+            texts = policy([trajectories[i].observations[-1] for i in active])
+            if len(texts) != len(active):
+                raise ValueError(
+                    f"policy returned {len(texts)} actions for {len(active)} observations"
+                )
+            for i, text in zip(active, texts, strict=True):
+                out = self.episodes[i].step(text)
+                traj = trajectories[i]
+                traj.actions.append(text)
+                traj.rewards.append(out.reward)
+                traj.components.append(out.info["reward_components"])
+                traj.observations.append(out.observation)
+        for traj, ep in zip(trajectories, self.episodes, strict=True):
+            traj.success = ep.success
+        return trajectories
+
+
+@dataclass
+class Trajectory:
+    """One finished episode of a rollout.
+
+    task_id: the task.
+    observations: T + 1 texts (the reset observation, then one per step).
+    actions: T action texts.
+    rewards: T step rewards (sum = the episode return).
+    components: T reward-component dicts.
+    success: all success checks held at the end.
+    """
+
+    task_id: str
+    observations: list[str]
+    actions: list[str]
+    rewards: list[float]
+    components: list[dict[str, float]]
+    success: bool = False
+
+    @property
+    def total_reward(self) -> float:
+        return float(sum(self.rewards))
 
 
 def register() -> None:
