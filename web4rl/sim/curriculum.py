@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from web4rl.sim.generators import generate_task
 from web4rl.sim.tasks import CATEGORIES, DIFFICULTIES, Task, load_builtin_tasks
 
 DEFAULT_PHASES: tuple[tuple[float, tuple[float, float, float, float]], ...] = (
@@ -141,8 +142,6 @@ class TaskGenerator:
 
     def sample(self, rng: Any, difficulty: str | None = None, category: str | None = None) -> Task:
         """One task; `rng` is a numpy Generator (env.np_random) or random.Random."""
-        from web4rl.sim.generators import generate_task
-
         difficulty = difficulty or DIFFICULTIES[_index(rng, len(DIFFICULTIES))]
         pool = [
             t

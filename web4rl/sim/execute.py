@@ -123,14 +123,12 @@ def _grep(
     deadline = time.monotonic() + REGEX_TIMEOUT_S
     out: list[str] = []
     shown = 0
-    total = 0
     for full in files:
         text = ws._files[full]
         hits = matching_lines(rx, text, deadline)
         if not hits:
             continue
         rel = ws.relpath(full)
-        total += len(hits)
         if output_mode == "files_with_matches":
             out.append(rel)
         elif output_mode == "count":
