@@ -10,17 +10,6 @@ Public API::
 installed with ``python -m web4rl.judges.lint --install``.
 """
 
-from web4rl.judges.judge import (
-    PENALTIES,
-    POSITIVE,
-    Judge,
-    JudgeResult,
-    JudgeWeights,
-    Sample,
-    normalize,
-    weights_from_dict,
-)
-
 __all__ = [
     "PENALTIES",
     "POSITIVE",
@@ -31,3 +20,12 @@ __all__ = [
     "normalize",
     "weights_from_dict",
 ]
+
+
+def __getattr__(name: str):
+    # Lazy, so `python -m web4rl.judges.lint` does not import its own module twice (runpy).
+    if name in __all__:
+        from web4rl.judges import judge
+
+        return getattr(judge, name)
+    raise AttributeError(f"module 'web4rl.judges' has no attribute {name!r}")
