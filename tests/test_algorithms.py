@@ -2,6 +2,7 @@
 
 import math
 
+import lightning as L
 import pytest
 import torch
 
@@ -67,24 +68,32 @@ def test_precomputed_reference_matches_online(tmp_path):
     assert torch.allclose(cached, torch.stack([chosen, rejected], 1), atol=1e-5)
 
 
-def test_checkpoint_holds_only_trainable_weights_and_resumes_exactly(tmp_path):
-    """Two epochs straight == one epoch, checkpoint, resume for the second: same weights
-    (optimizer state, LR schedule, epoch-seeded shuffle and the RNG behind LoRA dropout)."""
+class StopAfterFirstEpoch(L.Callback):
+    """Interrupts a 2-epoch run after epoch 1, as a crash or preemption would."""
 
-    def run(max_epochs, ckpt_path=None, save=None):
+    def on_train_epoch_end(self, trainer, pl_module):
+        trainer.should_stop = True
+
+
+def test_checkpoint_holds_only_trainable_weights_and_resumes_exactly(tmp_path):
+    """Two epochs straight == the same run interrupted after epoch one and resumed from its
+    checkpoint (optimizer state, LR schedule position, epoch-seeded shuffle, RNG streams)."""
+
+    def run(callbacks=(), ckpt_path=None, save=None):
         torch.manual_seed(0)
         module = ORPO(policy=Policy("web4rl/tiny", lora=LoraSettings(r=4, alpha=8)), lr=1e-2)
-        trainer = cpu_trainer(tmp_path, max_epochs=max_epochs, limit_val_batches=0)
+        trainer = cpu_trainer(tmp_path, max_epochs=2, limit_val_batches=0,
+                              callbacks=list(callbacks))
         trainer.fit(module, make_data("pref", tmp_path), ckpt_path=ckpt_path)
         if save:
             trainer.save_checkpoint(save)
         return lora_and_base_params(module)[0]
 
-    straight = run(2)
-    run(1, save=tmp_path / "half.ckpt")
-    state = torch.load(tmp_path / "half.ckpt", weights_only=False)["state_dict"]
+    straight = run()
+    run(callbacks=[StopAfterFirstEpoch()], save=tmp_path / "half.ckpt")
+    state = torch.load(tmp_path / "half.ckpt", weights_only=True)["state_dict"]
     assert state and all("lora_" in k for k in state)
-    resumed = run(2, ckpt_path=str(tmp_path / "half.ckpt"))
+    resumed = run(ckpt_path=str(tmp_path / "half.ckpt"))
     assert all(torch.allclose(straight[k], resumed[k], atol=1e-6) for k in straight)
 
 
