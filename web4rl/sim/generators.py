@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from web4rl.sim.tasks import CATEGORIES, DIFFICULTIES, Task, task_from_dict
 
 # Files per workspace by difficulty (expert matches the 20-file benchmark workspace).
-FILES_BY_DIFFICULTY = {"simple": 6, "medium": 10, "hard": 15, "expert": 20}
+FILES_BY_DIFFICULTY = {"simple": 8, "medium": 12, "hard": 16, "expert": 20}
 MAX_STEPS_BY_DIFFICULTY = {"simple": 8, "medium": 12, "hard": 16, "expert": 20}
 
 
@@ -281,6 +281,7 @@ def build_project(rng: random.Random, n_files: int) -> Project:
         optional.append((f"src/utils/{fname}.ts", "\n".join(src for _, src in items)))
     for comp in extra:
         optional.append((f"src/components/{comp}.tsx", _component(comp, rng)))
+    rng.shuffle(optional)  # which extras a small workspace gets varies with the seed
     for path, text in optional:
         if len(files) >= n_files:
             break
@@ -303,6 +304,30 @@ def _line_count(text: str) -> int:
 # Each builder returns the task dict minus id/category/difficulty/max_steps.
 def _tool_use(p: Project, rng: random.Random, difficulty: str) -> dict:
     if difficulty == "simple":
+        variant = rng.randrange(3)
+        if variant == 1:
+            folder = rng.choice(["src", "src/components"])
+            names = sorted(
+                {f[len(folder) + 1 :].split("/")[0] for f in p.files if f.startswith(folder + "/")}
+            )
+            return {
+                "description": f"List what is in the {folder} folder.",
+                "expected_actions": [{"tool": "list_dir", "args": {"target_directory": folder}}],
+                "success": [
+                    {"type": "output_contains", "tool": "list_dir", "text": name}
+                    for name in names[:3]
+                ],
+            }
+        if variant == 2:
+            return {
+                "description": "Show the scripts defined in package.json.",
+                "expected_actions": [
+                    {"tool": "read_file", "args": {"target_file": "package.json"}}
+                ],
+                "success": [
+                    {"type": "output_contains", "tool": "read_file", "text": '"scripts": {'}
+                ],
+            }
         path = rng.choice(sorted(p.files))
         n = _line_count(p.files[path])
         return {
@@ -314,6 +339,25 @@ def _tool_use(p: Project, rng: random.Random, difficulty: str) -> dict:
             "success": [
                 {"type": "tool_called_with", "tool": "read_file", "args": {"target_file": path}},
                 {"type": "output_contains", "tool": "run_terminal_cmd", "text": f"{n} {path}"},
+            ],
+        }
+    if difficulty == "medium" and p.utils and rng.random() < 0.5:
+        name, path = rng.choice(p.utils)
+        return {
+            "description": f"Where is the function `{name}` defined? Find its file, then read it.",
+            "expected_actions": [
+                {
+                    "tool": "grep",
+                    "args": {
+                        "pattern": f"export function {name}\\b",
+                        "output_mode": "files_with_matches",
+                    },
+                },
+                {"tool": "read_file", "args": {"target_file": path}},
+            ],
+            "success": [
+                {"type": "output_contains", "tool": "grep", "text": path},
+                {"type": "tool_called_with", "tool": "read_file", "args": {"target_file": path}},
             ],
         }
     if difficulty == "medium":
@@ -618,6 +662,26 @@ def _code_generation(p: Project, rng: random.Random, difficulty: str) -> dict:
 
 def _search_and_edit(p: Project, rng: random.Random, difficulty: str) -> dict:
     new_url = p.base_url.replace("/v", "/v9") if "/v9" not in p.base_url else p.base_url + "1"
+    comps = [c for c in p.components if c != f"{p.domain.entity}List"]
+    if difficulty == "simple" and comps and rng.random() < 0.5:
+        comp = rng.choice(comps)
+        path = f"src/components/{comp}.tsx"
+        return {
+            "description": f'In {path}, rename the CSS class "{_kebab(comp)}" to "{_kebab(comp)}-root".',
+            "expected_actions": [
+                {
+                    "tool": "search_replace",
+                    "args": {
+                        "file_path": path,
+                        "old_string": f'className="{_kebab(comp)}"',
+                        "new_string": f'className="{_kebab(comp)}-root"',
+                    },
+                }
+            ],
+            "success": [
+                {"type": "file_contains", "path": path, "text": f'className="{_kebab(comp)}-root"'}
+            ],
+        }
     if difficulty == "simple":
         return {
             "description": f'The API moved: change API_BASE_URL in src/api/client.ts from "{p.base_url}" to "{new_url}".',
@@ -639,7 +703,7 @@ def _search_and_edit(p: Project, rng: random.Random, difficulty: str) -> dict:
                 }
             ],
         }
-    if difficulty == "medium":
+    if difficulty == "medium" or len(comps) < 2:  # too few components for a multi-file edit
         return {
             "description": f'Find where the API base URL "{p.base_url}" is defined and change it to "{new_url}".',
             "expected_actions": [
@@ -662,8 +726,7 @@ def _search_and_edit(p: Project, rng: random.Random, difficulty: str) -> dict:
                 },
             ],
         }
-    # hard / expert: button labels in several components change
-    comps = [c for c in p.components if c != f"{p.domain.entity}List"]
+    # hard / expert: button classes in several components change
     k = 2 if difficulty == "hard" else min(4, len(comps))
     chosen = sorted(rng.sample(comps, k))
     actions: list[dict] = [
