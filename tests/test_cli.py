@@ -23,6 +23,9 @@ class ParseOnlyCLI(Web4CLI):
     def _add_configure_optimizers_method_to_model(self, subcommand) -> None:
         pass
 
+    def _run_subcommand(self, subcommand) -> None:
+        pass
+
 
 def test_every_hardware_and_algorithm_has_a_config():
     names = {p.stem for p in CONFIGS}
@@ -105,3 +108,29 @@ def test_cpu_fit_end_to_end(tmp_path, monkeypatch):
     assert (tmp_path / "runs/orpo_cpu/adapter/adapter_model.safetensors").is_file()
     ckpt = tmp_path / "runs/orpo_cpu/checkpoints/last.ckpt"
     assert ckpt.is_file() and ckpt.stat().st_size < 5 * 2**20  # LoRA + optimizer, no base
+
+
+def test_bad_data_is_reported_before_the_model_is_built(tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "pairs.jsonl"
+    bad.write_text('{"prompt": "p", "chosen": "same", "rejected": "same"}\n{not json\n')
+    monkeypatch.chdir(tmp_path)
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model must not be built when the data is bad")
+
+    monkeypatch.setattr("web4rl.policy.Policy._load_base", staticmethod(no_model))
+    code = main(["fit", "--config", str(ROOT / "configs/orpo_cpu.yaml"),
+                 "--data.init_args.train_files", str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "pairs.jsonl:1" in err and "pairs.jsonl:2" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "runs/orpo_cpu/adapter").exists()
+
+
+def test_missing_adapter_is_a_clean_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = main(["fit", "--config", str(ROOT / "configs/sft_cpu.yaml"),
+                 "--model.init_args.policy.init_args.init_adapter", str(tmp_path / "SFT.lora")])
+    assert code == 2
+    assert "init_adapter: directory" in capsys.readouterr().err

@@ -43,6 +43,18 @@ def configure_wandb_mode() -> None:
 class Web4CLI(LightningCLI):
     """LightningCLI with web4rl defaults: any PolicyModule / LightningDataModule by class_path."""
 
+    def before_instantiate_classes(self) -> None:
+        """Read and check the data files before the model is built: a bad row in a 7B run
+        should cost seconds, not a model load."""
+        config = self.config.get(self.subcommand, self.config) if self.subcommand else self.config
+        data = config.get("data")
+        if data is None or not getattr(data, "class_path", None):
+            return
+        module_name, _, cls_name = data.class_path.rpartition(".")
+        cls = getattr(importlib.import_module(module_name), cls_name)
+        if callable(getattr(cls, "validate", None)):
+            cls(**dict(data.init_args or {})).validate()
+
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("subclass_mode_model", True)
         kwargs.setdefault("subclass_mode_data", True)
@@ -85,5 +97,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"web4rl: config file {argv[i + 1]} does not exist", file=sys.stderr)
             return 2
     configure_wandb_mode()
-    Web4CLI(args=argv)
+    from web4rl.data import DataValidationError
+    from web4rl.policy import PolicyConfigError
+
+    input_errors = (DataValidationError, PolicyConfigError, FileExistsError)
+    try:
+        Web4CLI(args=argv)
+    except Exception as err:
+        # Input mistakes get their own message, not a traceback (jsonargparse wraps errors
+        # raised while building classes, so look down the cause chain). Nothing was written.
+        cause: BaseException | None = err
+        while cause is not None and not isinstance(cause, input_errors):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None:
+            raise
+        print(f"web4rl: error: {cause}", file=sys.stderr)
+        return 2
     return 0
