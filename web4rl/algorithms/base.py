@@ -9,10 +9,9 @@ logging, adapter saving, and checkpoints that hold only trainable weights. Subcl
 from __future__ import annotations
 
 import math
+import random
 from pathlib import Path
 from typing import Any
-
-import random
 
 import lightning as L
 import numpy as np
