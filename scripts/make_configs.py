@@ -96,9 +96,13 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
         max_epochs=alg["epochs"], gradient_clip_val=1.0,
         accumulate_grad_batches=hw["accumulate"], log_every_n_steps=5 if cpu else 10,
         val_check_interval=1.0,
-        logger=dict(class_path="lightning.pytorch.loggers.WandbLogger",
-                    init_args=dict(project="web4rl", name=name, save_dir="runs",
-                                   log_model=False)),
+        logger=[
+            dict(class_path="lightning.pytorch.loggers.WandbLogger",
+                 init_args=dict(project="web4rl", name=name, save_dir="runs", log_model=False)),
+            # A local copy of every metric, readable without W&B (runs/<name>/version_N/metrics.csv).
+            dict(class_path="lightning.pytorch.loggers.CSVLogger",
+                 init_args=dict(save_dir="runs", name=name)),
+        ],
         callbacks=callbacks,
     )
     policy_args = dict(hw["policy"])
