@@ -232,13 +232,12 @@ class Policy(nn.Module):
 
     # ------------------------------------------------------------------ sampling
     def render_prompt(self, prompt: str | list[dict]) -> str:
-        """Chat-template a user prompt (or a message list) with the generation prompt appended."""
+        """Chat-template a user prompt (or a message list) with the generation prompt appended,
+        exactly as the data modules render training prompts."""
+        from web4rl.data.tokenize import render_prompt
+
         messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
-        if getattr(self.tokenizer, "chat_template", None):
-            return self.tokenizer.apply_chat_template(
-                messages, add_generation_prompt=True, tokenize=False
-            )
-        return "".join(f"{m['role'].capitalize()}: {m['content']}\n" for m in messages) + "Assistant: "
+        return render_prompt(self.tokenizer, messages)
 
     @torch.no_grad()
     def generate(
