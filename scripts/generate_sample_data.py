@@ -793,9 +793,8 @@ def render_hook(rng: random.Random, c: Conv) -> tuple[str, str, str]:
         name = _fn("useDebouncedValue", c)
         delay = pick(rng, [200, 250, 300, 500])
         tp = "<T>" if c.typed else ""
-        args = f"value: T, delayMs: number = {delay}" if c.typed else f"value, delayMs = {delay}"
-        if not c.typed:
-            args = f"value: any, delayMs: any = {delay}"
+        # The untyped variant uses explicit `any`, the usual way models "type" generics away.
+        args = f"value: T, delayMs: number = {delay}" if c.typed else f"value: any, delayMs: any = {delay}"
         code = (
             "import { useEffect, useState } from 'react';\n\n"
             f"export function {name}{tp}({args}) {{\n"
