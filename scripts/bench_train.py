@@ -29,7 +29,11 @@ def measure(args: argparse.Namespace) -> dict:
     from web4rl.policy import Policy
 
     torch.manual_seed(0)
-    torch.set_num_threads(args.threads) if args.threads else None
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    # Peak RSS of the process after imports alone: torch + transformers + datasets cost ~1 GiB
+    # before any model exists, so the step's own memory is the difference.
+    baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     policy = Policy(args.model, dtype=args.dtype)
     module = {"orpo": ORPO, "dpo": DPO}[args.algorithm](policy=policy, lr=1e-4).to(args.device)
     data = PreferenceDataModule(batch_size=args.batch_size, max_length=args.max_length,
@@ -63,6 +67,8 @@ def measure(args: argparse.Namespace) -> dict:
         "batch_size": args.batch_size, "max_length": args.max_length, "steps": args.steps,
         "tokens_per_sec": round(tokens / elapsed, 1), "sec_per_step": round(elapsed / args.steps, 4),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "import_rss_mib": round(baseline_rss, 1),
+        "threads": torch.get_num_threads(),
     }
     if args.device.startswith("cuda"):
         result["peak_cuda_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)

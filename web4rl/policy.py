@@ -156,10 +156,7 @@ class Policy(nn.Module):
 
         if is_tiny(name):
             dtype = torch.float32 if torch_dtype == "auto" else torch_dtype
-            model = build_tiny_model(seed=seed, dtype=dtype)
-            if attn_implementation:
-                model.config._attn_implementation = attn_implementation
-            return model
+            return build_tiny_model(seed=seed, dtype=dtype, attn_implementation=attn_implementation)
         from transformers import AutoModelForCausalLM
 
         kwargs = {"dtype": torch_dtype, "trust_remote_code": False}
