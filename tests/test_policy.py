@@ -88,3 +88,10 @@ def test_generate_batches_n_per_prompt(policy):
     again = policy.generate(["List the src folder"], n=2,
                             sampling=SamplingSettings(max_new_tokens=6, temperature=0))
     assert again[0][0] == again[0][1]  # greedy is deterministic
+
+
+def test_reference_runs_in_eval_mode_and_restores_training(policy):
+    policy.train()
+    with policy.reference():
+        assert not policy.model.training  # no dropout: reference log-probs are deterministic
+    assert policy.model.training

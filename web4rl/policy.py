@@ -30,6 +30,17 @@ DEFAULT_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "
 DType = Literal["auto", "float32", "bfloat16", "float16"]
 
 
+WRAPPER_PREFIXES = ("_fsdp_wrapped_module.", "_checkpoint_wrapped_module.")
+
+
+def strip_wrapper_prefixes(name: str) -> str:
+    """Parameter name without FSDP / activation-checkpointing wrapper segments, i.e. the name
+    the unwrapped module (and its state_dict) uses."""
+    for prefix in WRAPPER_PREFIXES:
+        name = name.replace(prefix, "")
+    return name
+
+
 class PolicyConfigError(ValueError):
     """A policy setting that cannot work (missing adapter directory, bad dtype, ...)."""
 
@@ -200,21 +211,27 @@ class Policy(nn.Module):
 
         Fresh adapter: the adapter is disabled (reference = base model). Continued adapter: the
         frozen copy of the starting adapter is activated. Either way no second model exists.
+        The reference runs in eval mode (no dropout), so its log-probs are deterministic.
         """
-        with torch.no_grad():
-            if not self.has_reference_adapter:
-                with self.model.disable_adapter():
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                if not self.has_reference_adapter:
+                    with self.model.disable_adapter():
+                        yield
+                    return
+                # set_adapter flips requires_grad flags; remember and restore them exactly.
+                flags = [(p, p.requires_grad) for p in self.model.parameters()]
+                self.model.set_adapter(REFERENCE_ADAPTER, inference_mode=True)
+                try:
                     yield
-                return
-            # set_adapter flips requires_grad flags; remember and restore them exactly.
-            flags = [(p, p.requires_grad) for p in self.model.parameters()]
-            self.model.set_adapter(REFERENCE_ADAPTER, inference_mode=True)
-            try:
-                yield
-            finally:
-                self.model.set_adapter(TRAINABLE_ADAPTER)
-                for p, flag in flags:
-                    p.requires_grad_(flag)
+                finally:
+                    self.model.set_adapter(TRAINABLE_ADAPTER)
+                    for p, flag in flags:
+                        p.requires_grad_(flag)
+        finally:
+            self.model.train(was_training)
 
     # ------------------------------------------------------------------ compute
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -282,14 +299,11 @@ class Policy(nn.Module):
     def lora_state_dict(self) -> dict[str, torch.Tensor]:
         """LoRA tensors keyed as ``PeftModel.state_dict()`` names them, with FSDP / activation
         checkpointing wrapper prefixes removed (call inside FSDP.summon_full_params)."""
-        wrappers = ("_fsdp_wrapped_module.", "_checkpoint_wrapped_module.")
-        state = {}
-        for name, param in self.model.named_parameters():
-            if "lora_" in name:
-                for prefix in wrappers:
-                    name = name.replace(prefix, "")
-                state[name] = param.detach().cpu().clone()
-        return state
+        return {
+            strip_wrapper_prefixes(name): param.detach().cpu().clone()
+            for name, param in self.model.named_parameters()
+            if "lora_" in name
+        }
 
     def save_adapter(
         self, directory: str | os.PathLike, state_dict: dict[str, torch.Tensor] | None = None
