@@ -19,7 +19,7 @@ import torch
 from lightning.pytorch.strategies import FSDPStrategy
 from lightning.pytorch.utilities import rank_zero_info
 
-from web4rl.policy import Policy
+from web4rl.policy import Policy, strip_wrapper_prefixes
 
 Metrics = dict[str, torch.Tensor]
 
@@ -87,7 +87,11 @@ class PolicyModule(L.LightningModule):
         self.policy = policy
         # Checkpoints carry only trainable weights, so loading must not demand the frozen base.
         self.strict_loading = False
-        if adapter_dir and not overwrite_adapter:
+
+    def setup(self, stage: str) -> None:
+        # Only fit writes the adapter; validate/test with the same config must still run.
+        adapter_dir = self.hparams.adapter_dir
+        if stage == "fit" and adapter_dir and not self.hparams.overwrite_adapter:
             existing = Path(adapter_dir)
             if existing.is_dir() and any(existing.iterdir()):
                 raise FileExistsError(
@@ -139,24 +143,41 @@ class PolicyModule(L.LightningModule):
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # Total L2 norm of trainable grads before clipping (the Trainer clips after this hook).
-        grads = [p.grad.detach().float().norm() for p in self.policy.trainable_parameters()
-                 if p.grad is not None]
-        if grads:
-            self.log("train/grad_norm", torch.stack(grads).norm(), on_step=True, on_epoch=False)
+        squares = [p.grad.detach().float().pow(2).sum() for p in self.policy.trainable_parameters()
+                   if p.grad is not None]
+        total = torch.stack(squares).sum() if squares else torch.zeros((), device=self.device)
+        if isinstance(self.trainer.strategy, FSDPStrategy):
+            # Each rank holds a shard of every gradient: the squares add up across ranks.
+            # (Under DDP gradients are already identical on every rank.)
+            total = self.trainer.strategy.reduce(total, reduce_op="sum")
+        self.log("train/grad_norm", total.sqrt(), on_step=True, on_epoch=False)
         self.log("train/lr", optimizer.param_groups[0]["lr"], on_step=True, on_epoch=False)
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None,
+                                    gradient_clip_algorithm=None) -> None:
+        if gradient_clip_val and isinstance(self.trainer.strategy, FSDPStrategy):
+            # Lightning's FSDP precision plugin refuses norm clipping; FSDP's own
+            # clip_grad_norm_ computes the norm over all shards and clips in place.
+            self.trainer.strategy.model.clip_grad_norm_(gradient_clip_val)
+            return
+        self.clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     # ------------------------------------------------------------------ persistence
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # Keep only trainable tensors: a 7B base must never be written into every checkpoint.
-        trainable = {name for name, p in self.named_parameters() if p.requires_grad}
+        trainable = self._trainable_names()
         checkpoint["state_dict"] = {
             k: v for k, v in checkpoint["state_dict"].items() if k in trainable
         }
         # Exact resume needs the RNG streams too (LoRA dropout, sampling, shuffling).
         checkpoint["web4rl_rng_states"] = collect_rng_states()
 
+    def _trainable_names(self) -> set[str]:
+        # State-dict keys never carry FSDP wrapper segments; parameter names under FSDP do.
+        return {strip_wrapper_prefixes(n) for n, p in self.named_parameters() if p.requires_grad}
+
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        trainable = {name for name, p in self.named_parameters() if p.requires_grad}
+        trainable = self._trainable_names()
         missing = sorted(trainable - set(checkpoint["state_dict"]))
         if missing:
             raise KeyError(
