@@ -46,7 +46,7 @@ HARDWARE = {
         batch=8, accumulate=2, gpu=True,
     ),
     "ddp": dict(
-        about="all visible GPUs with DDP: batch 4 per GPU x accumulation 4 / n_gpus (4 GPUs: 4 x 1 = the A100-40GB 4 x 4 budget)",
+        about="all visible GPUs with DDP: batch 4 per GPU, no accumulation, so the effective batch is 4 x n_gpus (16 on 4 GPUs, the A100-40GB 4 x 4 budget; on 2 GPUs set accumulate_grad_batches 2)",
         trainer=dict(accelerator="gpu", devices=-1, precision="bf16-mixed",
                      strategy=dict(class_path="lightning.pytorch.strategies.DDPStrategy",
                                    init_args=dict(find_unused_parameters=False))),
@@ -116,6 +116,8 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
         model_args["lr"] = alg["cpu_lr"]
     if hw["gpu"]:
         model_args["fused_adamw"] = True
+    if hardware == "fsdp" and "precompute_reference" in model_args:
+        model_args["precompute_reference"] = False  # the sharded root cannot run outside a step
     model_args.update(weight_decay=0.01, adapter_dir=f"runs/{name}/adapter",
                       overwrite_adapter=cpu)
     data_args = dict(train_files=None, batch_size=hw["batch"],

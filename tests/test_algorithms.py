@@ -62,6 +62,9 @@ def test_precomputed_reference_matches_online(tmp_path):
     trainer.fit(module, dm)
     batch = next(iter(dm.train_dataloader()))
     cached = module._reference_cache["train"][batch.index]
+    rng = torch.get_rng_state()
+    module._precompute(("train",))  # the extra pass must leave the RNG streams untouched
+    assert torch.equal(rng, torch.get_rng_state())
     module._reference_cache.clear()
     with module.policy.reference():
         chosen, rejected = module._pair_logps(batch)
@@ -102,5 +105,10 @@ def test_adapter_dir_is_written_atomically_and_never_clobbered(tmp_path):
     module = SFT(policy=make_policy(), adapter_dir=str(out))
     cpu_trainer(tmp_path, max_steps=1, limit_val_batches=0).fit(module, make_data("sft", tmp_path))
     assert (out / "adapter_model.safetensors").is_file()
+    before = (out / "adapter_model.safetensors").read_bytes()
+    again = SFT(policy=make_policy(), adapter_dir=str(out))
     with pytest.raises(FileExistsError, match="already holds files"):
-        SFT(policy=make_policy(), adapter_dir=str(out))
+        cpu_trainer(tmp_path, max_steps=1).fit(again, make_data("sft", tmp_path))
+    assert (out / "adapter_model.safetensors").read_bytes() == before
+    # validate/test with the same config must still run after a finished fit
+    cpu_trainer(tmp_path, limit_val_batches=1).validate(again, make_data("sft", tmp_path))

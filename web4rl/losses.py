@@ -6,8 +6,8 @@ scalars. The names are shared across algorithms, so dashboards line up.
 
 Reduction conventions (they matter when comparing runs):
 - ``sft_nll``: mean over every completion token in the batch (token-level mean, as Hugging
-  Face's causal-LM loss), or per-sequence mean then weighted mean over sequences when weights
-  are given.
+  Face's causal-LM loss); with per-sample weights, each sequence's mean token NLL times its
+  weight, averaged over the batch (sum_b w_b * nll_b / B, so weights also scale the loss).
 - ``dpo_loss``: inputs are log-probs *summed* over completion tokens; loss is the mean over pairs.
 - ``orpo_loss``: inputs are log-probs *averaged* over completion tokens (the paper's
   length-normalised odds); loss is chosen NLL plus beta times the mean odds-ratio term.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import torch
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.strategies import FSDPStrategy
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
+from torch.utils.data import DataLoader, Subset
 
 from web4rl.algorithms.base import Metrics, PolicyModule, stack_pair
 from web4rl.data.batches import PreferenceBatch
@@ -18,8 +20,9 @@ class DPO(PolicyModule):
         beta: inverse temperature of the implicit reward (DESIGN.md default 0.1).
         label_smoothing: cDPO flip probability in [0, 0.5); 0 = plain DPO.
         precompute_reference: compute reference log-probs for every train/val/test pair once,
-            before training, instead of a reference forward pass in every step (saves ~1/3 of
-            the compute per epoch; the reference never changes).
+            before training, instead of a no-grad reference forward pass in every step (about
+            a quarter of a step's compute; the reference never changes). Ignored under FSDP,
+            whose sharded root module cannot run outside the wrapped forward.
         **kwargs: see ``PolicyModule``.
     """
 
@@ -61,39 +64,51 @@ class DPO(PolicyModule):
             policy_chosen, policy_rejected, ref_chosen, ref_rejected,
             beta=self.beta, label_smoothing=self.label_smoothing,
         )
-        # Sequence-level KL(pi || ref) estimate on the chosen completions (k1 estimator).
-        metrics["kl"] = (policy_chosen - ref_chosen).detach().mean()
+        # log pi/ref summed over the chosen completion (dataset responses, not policy samples):
+        # a drift signal, not the token-level KL the RL gates threshold.
+        metrics["chosen_logratio"] = (policy_chosen - ref_chosen).detach().mean()
         return loss, metrics
 
     # ------------------------------------------------------------------ precomputation
-    def _fill_cache(self, split: str, loader) -> None:
+    def _fill_cache(self, split: str) -> None:
+        dataset = self.trainer.datamodule.datasets.get(split)
+        if not dataset:
+            return
+        # Category balancing repeats pairs: compute each pair index once.
+        first_position = {item.index: pos for pos, item in reversed(list(enumerate(dataset)))}
+        loader = DataLoader(Subset(dataset, sorted(first_position.values())),
+                            batch_size=self.trainer.datamodule.batch_size,
+                            collate_fn=self.trainer.datamodule.collator, num_workers=0)
         rows: dict[int, torch.Tensor] = {}
-        for batch in loader:
-            batch = self.transfer_batch_to_device(batch, self.device, 0)
-            with self.policy.reference():
-                chosen, rejected = self._pair_logps(batch)
-            for i, c, r in zip(batch.index.tolist(), chosen.tolist(), rejected.tolist(),
-                               strict=True):
-                rows[i] = torch.tensor([c, r])
-        cache = torch.full((max(rows, default=-1) + 1, 2), float("nan"))
+        # fork_rng: this extra pass must not shift the RNG streams a resumed run restored.
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices), self.trainer.precision_plugin.forward_context():
+            for batch in loader:
+                batch = self.transfer_batch_to_device(batch, self.device, 0)
+                with self.policy.reference():
+                    chosen, rejected = self._pair_logps(batch)
+                pairs = torch.stack([chosen, rejected], dim=1).float().cpu()  # [B, 2]
+                rows.update(zip(batch.index.tolist(), pairs, strict=True))
+        cache = torch.full((max(rows) + 1, 2), float("nan"))  # NaN: index never looked up
         for i, pair in rows.items():
             cache[i] = pair
         self._reference_cache[split] = cache
 
-    def on_fit_start(self) -> None:
+    def _precompute(self, splits: tuple[str, ...]) -> None:
         if not self.precompute_reference or self.trainer.datamodule is None:
             return
-        # Every rank computes the full table from the un-sharded loaders: one extra forward pass
-        # over the data, no collective communication, and lookups by pair index stay local.
-        dm = self.trainer.datamodule
-        self._fill_cache("train", dm.train_dataloader())
-        if self.trainer.limit_val_batches:
-            self._fill_cache("val", dm.val_dataloader())
-        rank_zero_info(
-            f"web4rl DPO: precomputed reference log-probs for {len(self._reference_cache['train'])} "
-            "train pairs"
-        )
+        if isinstance(self.trainer.strategy, FSDPStrategy):
+            rank_zero_warn("web4rl DPO: precompute_reference is ignored under FSDP; the "
+                           "reference pass runs in every step instead")
+            return
+        # Every rank computes the full table: one forward pass over the data, no collective
+        # communication, and lookups by pair index stay local.
+        for split in splits:
+            self._fill_cache(split)
+        rank_zero_info(f"web4rl DPO: precomputed reference log-probs for {', '.join(splits)}")
+
+    def on_fit_start(self) -> None:
+        self._precompute(("train", "val"))
 
     def on_test_start(self) -> None:
-        if self.precompute_reference and self.trainer.datamodule is not None:
-            self._fill_cache("test", self.trainer.datamodule.test_dataloader())
+        self._precompute(("test",))
