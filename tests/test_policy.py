@@ -95,3 +95,20 @@ def test_reference_runs_in_eval_mode_and_restores_training(policy):
     with policy.reference():
         assert not policy.model.training  # no dropout: reference log-probs are deterministic
     assert policy.model.training
+
+
+def test_chunked_logits_give_the_same_log_probs(policy):
+    chunked = Policy("web4rl/tiny", lora=LoraSettings(r=4, alpha=8, dropout=0.0),
+                     logits_chunk_size=3)
+    chunked.load_state_dict(policy.state_dict())
+    policy.eval(), chunked.eval()
+    ids, mask = _ids(policy, "Read src/App.tsx and list the src folder please")
+    labels = ids.clone()
+    labels[:, :4] = -100
+    full_logps, full_mask = policy.token_logps(ids, mask, labels)
+    logps, chunk_mask = chunked.token_logps(ids, mask, labels)
+    assert torch.equal(full_mask, chunk_mask)
+    assert torch.allclose(full_logps, logps, atol=1e-5)
+    with chunked.reference(), policy.reference():
+        assert torch.allclose(policy.token_logps(ids, mask, labels)[0],
+                              chunked.token_logps(ids, mask, labels)[0], atol=1e-5)

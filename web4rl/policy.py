@@ -22,7 +22,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from web4rl.sequence import sequence_logps
+from web4rl.sequence import chunked_token_logps, token_logps
 
 TRAINABLE_ADAPTER = "default"
 REFERENCE_ADAPTER = "reference"
@@ -118,6 +118,10 @@ class Policy(nn.Module):
         gradient_checkpointing: trade compute for activation memory (M1 Max, long contexts).
         seed: initialisation seed for the built-in tiny model (ignored for pretrained models).
         tokenizer_name: tokenizer id/path when it differs from ``model_name``.
+        logits_chunk_size: compute completion log-probs from the output head this many
+            positions at a time (checkpointed) instead of materialising all [B, T, V] logits;
+            None = one full forward. Use it for large vocabularies at long context (a 7B Qwen
+            at 4096 tokens needs ~40 GB for full fp32 logits of 8 pairs).
     """
 
     def __init__(
@@ -130,8 +134,12 @@ class Policy(nn.Module):
         gradient_checkpointing: bool = False,
         seed: int = 0,
         tokenizer_name: str | None = None,
+        logits_chunk_size: int | None = None,
     ) -> None:
         super().__init__()
+        if logits_chunk_size is not None and logits_chunk_size < 1:
+            raise PolicyConfigError(f"policy.logits_chunk_size: must be >= 1, got {logits_chunk_size}")
+        self.logits_chunk_size = logits_chunk_size
         # Fail fast on cheap checks before loading (possibly) gigabytes of weights.
         adapter_dir = _check_adapter_dir(init_adapter) if init_adapter else None
         torch_dtype = _resolve_dtype(dtype)
@@ -238,11 +246,25 @@ class Policy(nn.Module):
         """Logits [B, T, V] for right-padded input_ids/attention_mask [B, T]."""
         return self.model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
 
-    def completion_logps(
+    def token_logps(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(summed [B], per-token [B, T-1], mask [B, T-1]) log-probs of the completion tokens."""
-        return sequence_logps(self(input_ids, attention_mask), labels)
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-token completion log-probs [B, T-1] and their mask [B, T-1] (see
+        ``web4rl.sequence.token_logps``); chunked over positions when ``logits_chunk_size``."""
+        if self.logits_chunk_size is None:
+            return token_logps(self(input_ids, attention_mask), labels)
+        causal_lm = self.model.get_base_model()  # LoRA layers sit inside it: adapters apply
+        if getattr(causal_lm.config, "final_logit_softcapping", None) or getattr(
+            causal_lm.config, "logit_scale", None
+        ):
+            raise PolicyConfigError(
+                "policy.logits_chunk_size: this model post-processes its logits "
+                "(softcapping/scale); use logits_chunk_size: null"
+            )
+        hidden = causal_lm.model(input_ids=input_ids, attention_mask=attention_mask,
+                                 use_cache=False).last_hidden_state
+        return chunked_token_logps(hidden, causal_lm.get_output_embeddings(), labels,
+                                   self.logits_chunk_size)
 
     # ------------------------------------------------------------------ sampling
     def render_prompt(self, prompt: str | list[dict]) -> str:

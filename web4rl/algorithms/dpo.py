@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader, Subset
 from web4rl.algorithms.base import Metrics, PolicyModule, stack_pair
 from web4rl.data.batches import PreferenceBatch
 from web4rl.losses import dpo_loss
-from web4rl.sequence import masked_sum, token_logps
+from web4rl.sequence import masked_sum
 
 
 class DPO(PolicyModule):
@@ -39,7 +39,7 @@ class DPO(PolicyModule):
 
     def _pair_logps(self, batch: PreferenceBatch) -> tuple[torch.Tensor, torch.Tensor]:
         input_ids, attention_mask, labels = stack_pair(batch)
-        logps, mask = token_logps(self.policy(input_ids, attention_mask), labels)
+        logps, mask = self.policy.token_logps(input_ids, attention_mask, labels)  # [2B, T-1]
         summed = masked_sum(logps, mask)  # [2B]
         n = batch.index.numel()
         return summed[:n], summed[n:]

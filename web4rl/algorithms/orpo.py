@@ -7,7 +7,7 @@ import torch
 from web4rl.algorithms.base import Metrics, PolicyModule, stack_pair
 from web4rl.data.batches import PreferenceBatch
 from web4rl.losses import orpo_loss, sft_nll
-from web4rl.sequence import masked_mean, token_logps
+from web4rl.sequence import masked_mean
 
 
 class ORPO(PolicyModule):
@@ -24,7 +24,7 @@ class ORPO(PolicyModule):
 
     def compute_loss(self, batch: PreferenceBatch) -> tuple[torch.Tensor, Metrics]:
         input_ids, attention_mask, labels = stack_pair(batch)  # [2B, T]
-        logps, mask = token_logps(self.policy(input_ids, attention_mask), labels)  # [2B, T-1]
+        logps, mask = self.policy.token_logps(input_ids, attention_mask, labels)  # [2B, T-1]
         n = batch.index.numel()
         mean_logps = masked_mean(logps, mask)  # [2B]
         chosen_nll, _ = sft_nll(logps[:n], mask[:n])

@@ -7,7 +7,6 @@ import torch
 from web4rl.algorithms.base import Metrics, PolicyModule
 from web4rl.data.batches import SequenceBatch
 from web4rl.losses import sft_nll
-from web4rl.sequence import token_logps
 
 
 class SFT(PolicyModule):
@@ -17,6 +16,7 @@ class SFT(PolicyModule):
     """
 
     def compute_loss(self, batch: SequenceBatch) -> tuple[torch.Tensor, Metrics]:
-        logits = self.policy(batch.input_ids, batch.attention_mask)  # [B, T, V]
-        logps, mask = token_logps(logits, batch.labels)  # [B, T-1] each
+        logps, mask = self.policy.token_logps(  # [B, T-1] each
+            batch.input_ids, batch.attention_mask, batch.labels
+        )
         return sft_nll(logps, mask, batch.weights)
