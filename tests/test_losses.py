@@ -85,3 +85,15 @@ def test_losses_backpropagate():
     loss, _ = dpo_loss(pc, t(-5.0, -5.0).float(), t(-3.0, -4.0).float(), t(-5.0, -5.0).float())
     loss.backward()
     assert (pc.grad < 0).all()  # raising chosen log-probs lowers the loss
+
+
+def test_cosine_schedule_with_warmup():
+    """10 steps, 2 warmup: 0.5, 1.0 during warmup; then cosine from 1 to min_ratio at the end;
+    halfway through the decay (step 6 of 2..10) the multiplier is (1 + min) / 2."""
+    from web4rl.algorithms.base import cosine_with_warmup
+
+    assert cosine_with_warmup(0, 10, 2, 0.0) == pytest.approx(0.5)
+    assert cosine_with_warmup(1, 10, 2, 0.0) == pytest.approx(1.0)
+    assert cosine_with_warmup(2, 10, 2, 0.0) == pytest.approx(1.0)
+    assert cosine_with_warmup(6, 10, 2, 0.1) == pytest.approx(0.55)
+    assert cosine_with_warmup(10, 10, 2, 0.1) == pytest.approx(0.1)
