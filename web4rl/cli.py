@@ -60,6 +60,7 @@ class Web4CLI(LightningCLI):
         kwargs.setdefault("subclass_mode_data", True)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
         kwargs.setdefault("auto_configure_optimizers", False)
+        kwargs.setdefault("parser_kwargs", {"prog": "python -m web4rl"})
         super().__init__(*args, **kwargs)
 
 
@@ -86,6 +87,7 @@ def _usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from_command_line = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in {"-h", "--help"}:
         print(_usage())
@@ -102,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
 
     input_errors = (DataValidationError, PolicyConfigError, FileExistsError)
     try:
-        Web4CLI(args=argv)
+        # From the shell LightningCLI reads sys.argv itself (passing it too makes it warn).
+        Web4CLI(args=None if from_command_line else argv)
     except Exception as err:
         # Input mistakes get their own message, not a traceback (jsonargparse wraps errors
         # raised while building classes, so look down the cause chain). Nothing was written.
