@@ -134,3 +134,11 @@ def test_missing_adapter_is_a_clean_error(tmp_path, monkeypatch, capsys):
                  "--model.init_args.policy.init_args.init_adapter", str(tmp_path / "SFT.lora")])
     assert code == 2
     assert "init_adapter: directory" in capsys.readouterr().err
+
+
+def test_missing_checkpoint_is_a_clean_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = main(["test", "--config", str(ROOT / "configs/sft_cpu.yaml"),
+                 "--ckpt_path", str(tmp_path / "nope.ckpt")])
+    assert code == 2
+    assert "nope.ckpt" in capsys.readouterr().err

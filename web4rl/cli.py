@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     from web4rl.data import DataValidationError
     from web4rl.policy import PolicyConfigError
 
-    input_errors = (DataValidationError, PolicyConfigError, FileExistsError)
+    input_errors = (DataValidationError, PolicyConfigError, FileExistsError, FileNotFoundError)
     try:
         # From the shell LightningCLI reads sys.argv itself (passing it too makes it warn).
         Web4CLI(args=None if from_command_line else argv)
