@@ -19,3 +19,12 @@ def test_readme_library_snippet_runs(tmp_path, monkeypatch):
     assert trainer.state.finished
     assert 0.0 <= float(trainer.callback_metrics["val/reward_accuracy"]) <= 1.0
     assert (tmp_path / "out/dpo_adapter/adapter_model.safetensors").is_file()
+
+
+def test_readme_simulator_and_judge_snippet_runs(capsys):
+    snippet = re.search(r"## Simulator and judge\n\n```python\n(.*?)```", README.read_text(), re.S)
+    assert snippet, "README lost its simulator/judge snippet"
+    namespace: dict = {}
+    exec(compile(snippet.group(1), "README.md", "exec"), namespace)
+    assert "reward_components" in namespace["info"]
+    assert 0.0 <= namespace["result"].reward <= 1.0
