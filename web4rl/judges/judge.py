@@ -468,34 +468,32 @@ class Judge:
 _POSITION = re.compile(r"^(line \d+: |\d+:\d+ )")
 
 
-def _new_findings(result, baseline) -> list[str]:
-    """Findings of ``result`` not already in ``baseline`` (compared without positions)."""
-    if result is None:
-        return []
-    before = Counter(_POSITION.sub("", v) for v in (baseline.violations if baseline else ()))
+def _introduced(items: Sequence[str], baseline_items: Sequence[str]) -> list[str]:
+    """Items not already in ``baseline_items`` (multiset difference, compared without the
+    line/column positions that an edit shifts)."""
+    before = Counter(_POSITION.sub("", v) for v in baseline_items)
     out = []
-    for v in result.violations:
-        key = _POSITION.sub("", v)
+    for item in items:
+        key = _POSITION.sub("", item)
         if before[key]:
             before[key] -= 1
         else:
-            out.append(v)
+            out.append(item)
     return out
+
+
+def _new_findings(result, baseline) -> list[str]:
+    """Findings of ``result`` not already in ``baseline``."""
+    if result is None:
+        return []
+    return _introduced(result.violations, baseline.violations if baseline else ())
 
 
 def _new_lint_errors(result: LintResult, baseline: LintResult | None) -> list[str]:
     """Lint errors the edit introduced (all errors when there is no baseline file)."""
     if baseline is None or baseline.passed is None:
         return list(result.errors)
-    before = Counter(_POSITION.sub("", e) for e in baseline.errors)
-    out = []
-    for e in result.errors:
-        key = _POSITION.sub("", e)
-        if before[key]:
-            before[key] -= 1
-        else:
-            out.append(e)
-    return out
+    return _introduced(result.errors, baseline.errors)
 
 
 def normalize(
