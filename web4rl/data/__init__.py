@@ -32,6 +32,7 @@ from web4rl.data.records import (
     parse_preference_row,
     parse_sft_row,
 )
+from web4rl.data.reward_filtered import RewardBatch, RewardFilteredDataModule, ScoredRecord
 from web4rl.data.splits import SplitIndices, balance_indices, split_indices
 from web4rl.data.tokenize import (
     PreferenceCollator,
@@ -54,10 +55,13 @@ __all__ = [
     "PreferenceCollator",
     "PreferenceDataModule",
     "PreferenceRecord",
+    "RewardBatch",
+    "RewardFilteredDataModule",
     "RowError",
     "SFTCollator",
     "SFTDataModule",
     "SFTRecord",
+    "ScoredRecord",
     "SequenceBatch",
     "SplitIndices",
     "TokenizedPair",
