@@ -1,6 +1,7 @@
 """RewardFilteredDataModule: top1 / weighted selection on hand-made scored rows."""
 
 import json
+
 import pytest
 import torch
 
