@@ -19,6 +19,8 @@ from lightning.pytorch.cli import LightningCLI
 TOOL_COMMANDS = {
     "sim": ("web4rl.sim.cli:main", "play, list, validate and replay simulator episodes"),
     "score": ("web4rl.judges.cli:main", "score sampled completions with the automated judge"),
+    "sample": ("web4rl.sampling_cli:main", "sample completions from a policy/adapter (resumable, --score)"),
+    "pairs": ("web4rl.pairs_cli:main", "RLAIF preference pairs (best vs worst) from scored samples"),
 }
 
 
