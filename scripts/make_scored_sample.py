@@ -47,7 +47,7 @@ def build(prompts: int) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--prompts", type=int, default=300, help="preference pairs used (2 rows each)")
+    ap.add_argument("--prompts", type=int, default=200, help="preference pairs used (2 rows each)")
     ap.add_argument("--check", action="store_true", help="compare instead of writing")
     args = ap.parse_args()
     text = build(args.prompts)

@@ -2,7 +2,8 @@
 
     python scripts/stage2_loop.py --out runs/stage2_loop
 
-1. SFT adapter: ``fit --config configs/sft_cpu.yaml`` (shipped SFT data, seed 42);
+1. SFT adapter: ``fit --config configs/sft_cpu.yaml`` cut to ``--sft-max-steps`` (shipped SFT data,
+   seed 42);
 2. prompts: the SFT data module's own split (seed 42, 0.8/0.1/0.1): the first ``--train-prompts``
    train-split prompts to sample for Stage 2, and every test-split prompt as the held-out set
    (never trained on by SFT, RS-SFT or AWR);
@@ -69,11 +70,11 @@ def stats(path: Path) -> dict[str, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "stage2_loop")
-    ap.add_argument("--train-prompts", type=int, default=96)
+    ap.add_argument("--train-prompts", type=int, default=64)
     ap.add_argument("--n", type=int, default=2, help="samples per prompt and temperature (train)")
     ap.add_argument("--eval-n", type=int, default=1, help="samples per prompt and temperature (held out)")
     ap.add_argument("--max-new-tokens", type=int, default=64)
-    ap.add_argument("--sft-epochs", type=int, default=3)
+    ap.add_argument("--sft-max-steps", type=int, default=150, help="SFT optimizer steps (batch 8)")
     ap.add_argument("--seed", type=int, default=0, help="sampling seed")
     args = ap.parse_args()
     out = args.out.resolve()
@@ -86,7 +87,7 @@ def main() -> int:
     sft = out / "sft_adapter"
     if not (sft / "adapter_config.json").is_file():
         times["sft"] = run([*py, "fit", "--config", "configs/sft_cpu.yaml", *quiet,
-                            "--trainer.max_epochs", str(args.sft_epochs),
+                            "--trainer.max_steps", str(args.sft_max_steps),
                             "--model.init_args.adapter_dir", str(sft)], out / "sft.log")
     train_prompts, held_out = write_prompts(out, args.train_prompts)
     scored = out / "train_scored.jsonl"

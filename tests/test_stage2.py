@@ -182,3 +182,12 @@ def test_algorithm_refuses_the_wrong_data_mode(base_dir, tmp_path):
     module = AWR(policy=Policy(str(base_dir), lora=LoraSettings(r=4, alpha=8)))
     with pytest.raises(ValueError, match="AWR needs data.init_args.mode: weighted"):
         cpu_trainer(tmp_path, max_steps=1).fit(module, data)
+
+
+def test_shipped_scored_data_serves_both_modes():
+    """The cpu configs' default data (web4rl/sample_data/scored.jsonl, written by
+    scripts/make_scored_sample.py) validates in both modes with the configs' seed."""
+    counts = {mode: RewardFilteredDataModule(mode=mode, seed=42).validate()
+              for mode in ("top1", "weighted")}
+    assert counts["top1"]["train"] >= 100 and counts["top1"]["val"] > 0
+    assert counts["weighted"]["train"] >= 2 * counts["top1"]["train"] - 10
