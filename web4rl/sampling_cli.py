@@ -331,8 +331,14 @@ def main(argv: list[str] | None = None) -> int:
         # Check (and repair) the output before the model loads: a wrong file costs seconds.
         completed_prompt_ids(args.output, args.n * len(args.temperatures), args.temperatures,
                              args.score)
+        if args.score:  # a bad task / expected_actions field must fail before the model loads
+            from web4rl.judges import Sample
+
+            for it in items:
+                Sample.from_row({**it.extra, "prompt": judge_prompt(it.prompt), "completion": ""},
+                                f"{args.prompts}: prompt_id {it.prompt_id}")
         policy = Policy(args.model, init_adapter=args.adapter, dtype=args.dtype)
-    except (DataValidationError, PolicyConfigError) as err:
+    except (DataValidationError, PolicyConfigError, ValueError) as err:
         print(f"web4rl sample: error: {err}", file=sys.stderr)
         return 2
     policy.to(_device(args.device))
