@@ -76,6 +76,9 @@ def test_sample_cli_scores_and_reports_bad_prompt_files(base_dir, tmp_path, caps
     assert "bad.jsonl:2: field 'prompt': is empty" in err
     assert "bad.jsonl:3: field 'messages[0]'" in err and "bad.jsonl:4: row must be a JSON object" in err
     assert not (tmp_path / "out.jsonl").exists()
+    badtask = write_jsonl(tmp_path / "t.jsonl", [{"prompt": "p", "task": "no-such-task"}])
+    assert main(["sample", str(badtask), "-o", str(tmp_path / "out.jsonl"), "--score"]) == 2
+    assert "unknown built-in task id 'no-such-task'" in capsys.readouterr().err
 
     sft = write_jsonl(tmp_path / "sft.jsonl", [
         {"prompt": "List the src folder", "completion": "x", "category": "tool_use"},
