@@ -57,7 +57,7 @@ def test_all_below_threshold_is_a_clear_error(tmp_path):
 
 
 def test_weighted_mode_uses_awr_weights(tmp_path):
-    """Same hand values as tests/rl/test_rl_awr.py: rewards 1.0, 0.0 (prompt a), 0.5 (b),
+    """Same hand values as tests/rl/test_awr.py: rewards 1.0, 0.0 (prompt a), 0.5 (b),
     0.2 (c) give weights 1.336082, 0.779337, 1.062520, 0.903867 at beta 5."""
     rows = [row("a", "x", 1.0), row("a", "y", 0.0), row("b", "z", 0.5), row("c", "w", 0.2)]
     weights = [w for _, _, w in selected(module(tmp_path, rows, mode="weighted"))]
