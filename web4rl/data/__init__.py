@@ -7,7 +7,8 @@ Library use::
     dm.validate()   # reads and checks the files; raises DataValidationError naming file:line
 """
 
-from web4rl.data.batches import IGNORE_INDEX, PreferenceBatch, SequenceBatch
+from web4rl.chat import render_prompt
+from web4rl.data.batches import PreferenceBatch, SequenceBatch
 from web4rl.data.io import (
     iter_hf_rows,
     iter_jsonl,
@@ -39,10 +40,10 @@ from web4rl.data.tokenize import (
     TokenizedPair,
     TokenizedSFT,
     TruncationStats,
-    render_prompt,
     tokenize_preferences,
     tokenize_sft,
 )
+from web4rl.sequence import IGNORE_INDEX
 
 __all__ = [
     "CATEGORIES",

@@ -1,9 +1,10 @@
 """Tokenization of records and collation into :mod:`web4rl.data.batches`.
 
-The prompt is rendered with the tokenizer's chat template (``add_generation_prompt=True``) or,
-without a template, as ``"User: ...\\nAssistant: "``. Prompt and completion are tokenized
-SEPARATELY without special tokens and concatenated, so the prompt/completion boundary (and with
-it the loss mask) is exact; tokenizing the joined string could merge tokens across the boundary.
+The prompt is rendered by :func:`web4rl.chat.render_prompt` (the one chat-rendering home): the
+tokenizer's chat template (``add_generation_prompt=True``) or, without a template,
+``"User: ...\\nAssistant: "``. Prompt and completion are tokenized SEPARATELY without special
+tokens and concatenated, so the prompt/completion boundary (and with it the loss mask) is exact;
+tokenizing the joined string could merge tokens across the boundary.
 The completion ends with ``eos_token_id`` so the model learns to stop.
 """
 
@@ -16,16 +17,17 @@ from typing import Any, Literal
 
 import torch
 
-from web4rl.data.batches import IGNORE_INDEX, PreferenceBatch, SequenceBatch
+from web4rl.chat import render_prompt
+from web4rl.data.batches import PreferenceBatch, SequenceBatch
 from web4rl.data.io import MAX_ERRORS
 from web4rl.data.records import (
     UNCATEGORIZED,
     DataValidationError,
-    Message,
     PreferenceRecord,
     RowError,
     SFTRecord,
 )
+from web4rl.sequence import IGNORE_INDEX
 
 log = logging.getLogger(__name__)
 
@@ -89,20 +91,6 @@ class TruncationStats:
             f"{self.rows} rows: {self.completions_truncated} completions truncated to max_length, "
             f"{self.prompts_truncated} prompts truncated and {self.prompts_skipped} skipped by max_prompt_length"
         )
-
-
-def render_prompt(tokenizer: Any, messages: Sequence[Message]) -> str:
-    """The prompt text up to where the assistant's answer starts.
-
-    Uses the tokenizer's chat template with ``add_generation_prompt=True``; without a template,
-    a plain ``"Role: content"`` line per message followed by ``"Assistant: "``.
-    """
-    if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(
-            list(messages), add_generation_prompt=True, tokenize=False
-        )
-    lines = [f"{m['role'].capitalize()}: {m['content']}" for m in messages]
-    return "\n".join(lines) + "\nAssistant: "
 
 
 def _encode(tokenizer: Any, texts: list[str]) -> list[list[int]]:
