@@ -154,7 +154,8 @@ def _fit_completion(
     return ids
 
 
-def _check_limits(max_length: int, max_prompt_length: int, overlong_prompt: str) -> None:
+def check_limits(max_length: int, max_prompt_length: int, overlong_prompt: str) -> None:
+    """Raise ValueError unless 1 <= max_prompt_length < max_length and overlong_prompt is known."""
     if max_prompt_length < 1 or max_length <= max_prompt_length:
         raise ValueError(
             f"need 1 <= max_prompt_length < max_length, got max_prompt_length={max_prompt_length}, "
@@ -185,7 +186,7 @@ def tokenize_sft(
         DataValidationError: naming file and line of every prompt over ``max_prompt_length``
             when ``overlong_prompt="error"``.
     """
-    _check_limits(max_length, max_prompt_length, overlong_prompt)
+    check_limits(max_length, max_prompt_length, overlong_prompt)
     eos = _eos_id(tokenizer)
     prompts = _encode(tokenizer, [render_prompt(tokenizer, r.prompt) for r in records])
     completions = _encode(tokenizer, [r.completion for r in records])
@@ -213,7 +214,7 @@ def tokenize_preferences(
         DataValidationError: naming file and line of every prompt over ``max_prompt_length``
             when ``overlong_prompt="error"``.
     """
-    _check_limits(max_length, max_prompt_length, overlong_prompt)
+    check_limits(max_length, max_prompt_length, overlong_prompt)
     eos = _eos_id(tokenizer)
     prompts = _encode(tokenizer, [render_prompt(tokenizer, r.prompt) for r in records])
     chosen = _encode(tokenizer, [r.chosen for r in records])
