@@ -36,7 +36,6 @@ from web4rl.data.records import (
     Location,
     PreferenceRecord,
     RowError,
-    SFTRecord,
     parse_preference_row,
     parse_sft_row,
     prompt_key,
@@ -60,8 +59,9 @@ class RecordDataModule(BaseDataModule):
     """Rows from files or an HF dataset, checked into records, tokenized into typed batches.
 
     Subclasses set ``default_file`` (the sample file used when no source is given),
-    ``parse_row``, ``_tokenize`` and ``_collator``; ``_filter`` and ``_train_order`` are hooks
-    for selecting rows and resampling the train split. Pass options by keyword.
+    ``parse_row``, ``tokenize_records`` and ``collator_class`` (or override ``_tokenize`` /
+    ``_collator``); ``_filter`` and ``_train_order`` are hooks for selecting rows and
+    resampling the train split. Pass options by keyword.
 
     Args:
         train_files: JSONL file or list of files with the training rows. ``None`` (and no
@@ -87,6 +87,11 @@ class RecordDataModule(BaseDataModule):
 
     default_file: str = ""
     parse_row: Callable[[Any, Any], Any]
+    """``(row, location) -> record | list[RowError]``."""
+    tokenize_records: Callable[..., tuple[list[Any], TruncationStats]]
+    """``(records, tokenizer, max_length, max_prompt_length, overlong_prompt) -> (items, stats)``."""
+    collator_class: Callable[[int], Callable[[list[Any]], Any]]
+    """``pad_token_id -> collate_fn``."""
 
     def __init__(
         self,
@@ -230,11 +235,13 @@ class RecordDataModule(BaseDataModule):
 
     def _tokenize(self, records: list[Any], tokenizer: Any) -> tuple[list[Any], TruncationStats]:
         """Tokenized items (each with an ``index`` into ``records``) and what limits did."""
-        raise NotImplementedError
+        return type(self).tokenize_records(
+            records, tokenizer, self.max_length, self.max_prompt_length, self.overlong_prompt
+        )
 
     def _collator(self, pad_id: int) -> Callable[[list[Any]], Any]:
         """The picklable callable that pads a list of tokenized items into a batch."""
-        raise NotImplementedError
+        return type(self).collator_class(pad_id)
 
     # ------------------------------------------------------------------ tokenizer
     def set_tokenizer(self, tokenizer: Any) -> None:
@@ -315,16 +322,8 @@ class SFTDataModule(RecordDataModule):
 
     default_file = "sft.jsonl"
     parse_row = staticmethod(parse_sft_row)
-
-    def _tokenize(
-        self, records: list[SFTRecord], tokenizer: Any
-    ) -> tuple[list[Any], TruncationStats]:
-        return tokenize_sft(
-            records, tokenizer, self.max_length, self.max_prompt_length, self.overlong_prompt
-        )
-
-    def _collator(self, pad_id: int) -> SFTCollator:
-        return SFTCollator(pad_id)
+    tokenize_records = staticmethod(tokenize_sft)
+    collator_class = SFTCollator
 
 
 class PreferenceDataModule(RecordDataModule):
@@ -345,6 +344,8 @@ class PreferenceDataModule(RecordDataModule):
 
     default_file = "preferences.jsonl"
     parse_row = staticmethod(parse_preference_row)
+    tokenize_records = staticmethod(tokenize_preferences)
+    collator_class = PreferenceCollator
 
     def __init__(
         self,
@@ -377,16 +378,6 @@ class PreferenceDataModule(RecordDataModule):
         if not self.balance_categories:
             return list(range(len(train)))
         return balance_indices([r.category or UNCATEGORIZED for r in train], self.seed)
-
-    def _tokenize(
-        self, records: list[PreferenceRecord], tokenizer: Any
-    ) -> tuple[list[Any], TruncationStats]:
-        return tokenize_preferences(
-            records, tokenizer, self.max_length, self.max_prompt_length, self.overlong_prompt
-        )
-
-    def _collator(self, pad_id: int) -> PreferenceCollator:
-        return PreferenceCollator(pad_id)
 
 
 __all__ = [

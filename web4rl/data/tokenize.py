@@ -11,7 +11,7 @@ The completion ends with ``eos_token_id`` so the model learns to stop.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -167,9 +167,42 @@ def check_limits(max_length: int, max_prompt_length: int, overlong_prompt: str) 
         )
 
 
-def _raise(errors: list[RowError], max_errors: int) -> None:
+def _tokenize_sides(
+    records: Sequence[SFTRecord | PreferenceRecord],
+    tokenizer: Any,
+    sides: Sequence[Callable[[Any], str]],
+    limits: tuple[int, int, OverlongPrompt],
+    max_errors: int,
+) -> tuple[list[tuple[int, list[int], list[list[int]]]], TruncationStats]:
+    """The work both public tokenizers share, for any number of completions per prompt.
+
+    Args:
+        sides: one function per completion of a record (SFT: the completion; a pair: chosen,
+            rejected).
+        limits: ``(max_length, max_prompt_length, overlong_prompt)``.
+
+    Returns:
+        ``(index, prompt_ids, [completion_ids per side])`` per kept record, each completion
+        ending in EOS and cut so that prompt + completion fits ``max_length``; and the counts.
+
+    Raises:
+        DataValidationError: naming file and line of every prompt over ``max_prompt_length``
+            when ``overlong_prompt="error"``.
+    """
+    max_length, max_prompt_length, overlong_prompt = limits
+    check_limits(max_length, max_prompt_length, overlong_prompt)
+    eos = _eos_id(tokenizer)
+    prompts = _encode(tokenizer, [render_prompt(tokenizer, r.prompt) for r in records])
+    completions = [_encode(tokenizer, [side(r) for r in records]) for side in sides]  # [S][N]
+    stats, errors, out = TruncationStats(rows=len(records)), [], []
+    for i, (rec, p_ids) in enumerate(zip(records, prompts, strict=True)):
+        p = _fit_prompt(p_ids, rec, max_prompt_length, overlong_prompt, stats, errors)
+        if p is not None:
+            cut = [_fit_completion(len(p), c[i] + [eos], max_length, stats) for c in completions]
+            out.append((i, p, cut))
     if errors:
         raise DataValidationError(errors[:max_errors], truncated=len(errors) > max_errors)
+    return out, stats
 
 
 def tokenize_sft(
@@ -182,22 +215,12 @@ def tokenize_sft(
 ) -> tuple[list[TokenizedSFT], TruncationStats]:
     """Tokenize SFT records; ``index`` is each record's position in ``records``.
 
-    Raises:
-        DataValidationError: naming file and line of every prompt over ``max_prompt_length``
-            when ``overlong_prompt="error"``.
+    Raises ``DataValidationError`` naming every prompt over ``max_prompt_length`` (file, line)
+    when ``overlong_prompt="error"``.
     """
-    check_limits(max_length, max_prompt_length, overlong_prompt)
-    eos = _eos_id(tokenizer)
-    prompts = _encode(tokenizer, [render_prompt(tokenizer, r.prompt) for r in records])
-    completions = _encode(tokenizer, [r.completion for r in records])
-    stats, errors, out = TruncationStats(rows=len(records)), [], []
-    for i, (rec, p_ids, c_ids) in enumerate(zip(records, prompts, completions, strict=True)):
-        p = _fit_prompt(p_ids, rec, max_prompt_length, overlong_prompt, stats, errors)
-        if p is None:
-            continue
-        out.append(TokenizedSFT(p, _fit_completion(len(p), c_ids + [eos], max_length, stats), i))
-    _raise(errors, max_errors)
-    return out, stats
+    items, stats = _tokenize_sides(records, tokenizer, [lambda r: r.completion],
+                                   (max_length, max_prompt_length, overlong_prompt), max_errors)
+    return [TokenizedSFT(p, c, i) for i, p, (c,) in items], stats
 
 
 def tokenize_preferences(
@@ -210,33 +233,12 @@ def tokenize_preferences(
 ) -> tuple[list[TokenizedPair], TruncationStats]:
     """Tokenize preference records; ``max_length`` bounds prompt + chosen and prompt + rejected.
 
-    Raises:
-        DataValidationError: naming file and line of every prompt over ``max_prompt_length``
-            when ``overlong_prompt="error"``.
+    Raises as :func:`tokenize_sft`.
     """
-    check_limits(max_length, max_prompt_length, overlong_prompt)
-    eos = _eos_id(tokenizer)
-    prompts = _encode(tokenizer, [render_prompt(tokenizer, r.prompt) for r in records])
-    chosen = _encode(tokenizer, [r.chosen for r in records])
-    rejected = _encode(tokenizer, [r.rejected for r in records])
-    stats, errors, out = TruncationStats(rows=len(records)), [], []
-    for i, (rec, p_ids, c_ids, r_ids) in enumerate(
-        zip(records, prompts, chosen, rejected, strict=True)
-    ):
-        p = _fit_prompt(p_ids, rec, max_prompt_length, overlong_prompt, stats, errors)
-        if p is None:
-            continue
-        out.append(
-            TokenizedPair(
-                p,
-                _fit_completion(len(p), c_ids + [eos], max_length, stats),
-                _fit_completion(len(p), r_ids + [eos], max_length, stats),
-                i,
-                rec.category or UNCATEGORIZED,
-            )
-        )
-    _raise(errors, max_errors)
-    return out, stats
+    items, stats = _tokenize_sides(records, tokenizer, [lambda r: r.chosen, lambda r: r.rejected],
+                                   (max_length, max_prompt_length, overlong_prompt), max_errors)
+    return [TokenizedPair(p, c, r, i, records[i].category or UNCATEGORIZED)
+            for i, p, (c, r) in items], stats
 
 
 def _pad_sequences(
