@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from web4rl.chat import render_prompt  # the function; Policy.render_prompt below wraps it
+from web4rl.generation import Completion, sample
 from web4rl.sequence import chunked_token_logps, token_logps
 
 TRAINABLE_ADAPTER = "default"
@@ -274,7 +275,11 @@ class Policy(nn.Module):
         messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
         return render_prompt(self.tokenizer, messages)
 
-    @torch.no_grad()
+    def sample(self, prompts: Sequence[str | list[dict]], **kwargs) -> list[Completion]:
+        """Sample completions with token ids, behaviour log-probs and finish reasons: the one
+        generation path (:func:`web4rl.generation.sample`; keyword arguments as there)."""
+        return sample(self, prompts, **kwargs)
+
     def generate(
         self,
         prompts: Sequence[str | list[dict]],
@@ -282,39 +287,16 @@ class Policy(nn.Module):
         sampling: SamplingSettings | None = None,
         seed: int | None = None,
     ) -> list[list[str]]:
-        """Sample ``n`` completions per prompt (batched, KV cache). Returns [len(prompts)][n]."""
+        """Sample ``n`` completion texts per prompt. Returns [len(prompts)][n]. A thin wrapper
+        over :meth:`sample`; ``seed=None`` draws the sampling seed from the global RNG."""
         sampling = sampling or SamplingSettings()
-        if seed is not None:
-            torch.manual_seed(seed)
-        rendered = [self.render_prompt(p) for p in prompts for _ in range(n)]
-        device = next(self.model.parameters()).device
-        was_training = self.model.training
-        self.model.eval()
-        texts: list[str] = []
-        try:
-            for start in range(0, len(rendered), sampling.batch_size):
-                chunk = rendered[start : start + sampling.batch_size]
-                enc = self.tokenizer(
-                    chunk, return_tensors="pt", padding=True, padding_side="left",
-                    add_special_tokens=False,
-                ).to(device)
-                greedy = sampling.temperature <= 0
-                out = self.model.generate(
-                    **enc,
-                    max_new_tokens=sampling.max_new_tokens,
-                    do_sample=not greedy,
-                    temperature=None if greedy else sampling.temperature,
-                    top_p=None if greedy else sampling.top_p,
-                    top_k=None,
-                    pad_token_id=self.tokenizer.pad_token_id,
-                    eos_token_id=self.tokenizer.eos_token_id,
-                    use_cache=True,
-                )
-                new_tokens = out[:, enc["input_ids"].shape[1] :]
-                texts.extend(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
-        finally:
-            self.model.train(was_training)
-        return [texts[i * n : (i + 1) * n] for i in range(len(prompts))]
+        if seed is None:
+            seed = int(torch.randint(0, 2**62, ()).item())
+        completions = self.sample(
+            prompts, n=n, temperatures=(sampling.temperature,), max_new_tokens=sampling.max_new_tokens,
+            top_p=sampling.top_p, batch_size=sampling.batch_size, seed=seed,
+        )
+        return [[c.text for c in completions[i * n : (i + 1) * n]] for i in range(len(prompts))]
 
     # ------------------------------------------------------------------ persistence
     def lora_state_dict(self) -> dict[str, torch.Tensor]:
