@@ -3,8 +3,8 @@
 The config schema of a DataModule is its constructor (LightningCLI / jsonargparse read the
 signature and the ``Args:`` docstring). A subclass declares ONLY its own options and passes the
 rest on with ``*args, **kwargs`` to ``super().__init__``; jsonargparse follows that call, so
-``--print_config`` and ``--data.help`` list the inherited options with the help written here,
-once. Pattern for a new DataModule::
+``--print_config`` and ``--data.help`` list the inherited options with the help written once,
+in the class that declares them. Pattern for a new DataModule::
 
     class MyDataModule(RecordDataModule):
         \"\"\"One line on the rows and batches.
@@ -19,7 +19,9 @@ once. Pattern for a new DataModule::
 
 Own options are keyword-only (after ``*args``), so a positional call can never bind a value to
 the wrong option. ``save_hyperparameters`` runs once, here, and records the options of every
-class in the chain.
+class in the chain. Keep each class docstring Google style with no line starting with a reST
+role such as ``:class:``: the docstring parser then guesses reST and the help texts vanish
+(``tests/data/test_schema.py`` catches it).
 """
 
 from __future__ import annotations
@@ -146,23 +148,20 @@ class BaseDataModule(L.LightningDataModule):
 
     # ------------------------------------------------------------------ loaders
     def make_loader(
-        self, dataset: Dataset, shuffle: bool, collate_fn: Callable[[list[Any]], Any]
+        self, dataset: ListDataset, shuffle: bool, collate_fn: Callable[[list[Any]], Any]
     ) -> DataLoader | list:
         """A DataLoader with this module's batch size and workers; ``[]`` for an empty dataset.
 
         ``shuffle`` uses :class:`EpochShuffleSampler` (seeded by ``seed`` and the epoch, so a
         resumed run replays the same order).
         """
-        if len(dataset) == 0:  # type: ignore[arg-type]
+        if len(dataset) == 0:
             return []  # Lightning treats an empty list as "no dataloader" and skips the loop
+        sampler = EpochShuffleSampler(dataset, self.seed) if shuffle else SequentialSampler(dataset)
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
-            sampler=(
-                EpochShuffleSampler(dataset, self.seed)  # type: ignore[arg-type]
-                if shuffle
-                else SequentialSampler(dataset)  # type: ignore[arg-type]
-            ),
+            sampler=sampler,
             num_workers=self.num_workers,
             collate_fn=collate_fn,
             persistent_workers=self.num_workers > 0,
