@@ -316,25 +316,13 @@ class Policy(nn.Module):
         adapter_model.safetensors) plus the tokenizer, so ``PeftModel.from_pretrained`` and
         ``init_adapter`` both load it. ``state_dict`` overrides the live weights (FSDP gathers). Written to a temporary sibling, then renamed into place, so
         an interrupted save never leaves a half-written adapter."""
+        from web4rl.atomic import atomic_directory
+
         target = Path(directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        if tmp.exists():
-            import shutil
-
-            shutil.rmtree(tmp)
         extra = {"state_dict": state_dict} if state_dict is not None else {}
-        self.model.save_pretrained(
-            str(tmp), selected_adapters=[TRAINABLE_ADAPTER], safe_serialization=True, **extra
-        )
-        self.tokenizer.save_pretrained(str(tmp))
-        if target.exists():
-            import shutil
-
-            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-            target.rename(backup)
-            tmp.rename(target)
-            shutil.rmtree(backup)
-        else:
-            tmp.rename(target)
+        with atomic_directory(target) as tmp:
+            self.model.save_pretrained(
+                str(tmp), selected_adapters=[TRAINABLE_ADAPTER], safe_serialization=True, **extra
+            )
+            self.tokenizer.save_pretrained(str(tmp))
         return target
