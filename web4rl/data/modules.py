@@ -65,8 +65,9 @@ class RecordDataModule(BaseDataModule):
 
     Args:
         train_files: JSONL file or list of files with the training rows. ``None`` (and no
-            ``hf_dataset``) uses the sample data shipped in ``web4rl/sample_data/``
-            (``sft.jsonl`` for SFT, ``preferences.jsonl`` for preference pairs).
+            ``hf_dataset``) uses the sample file this DataModule ships in
+            ``web4rl/sample_data/`` (SFT: ``sft.jsonl``, preference pairs:
+            ``preferences.jsonl``).
         val_files: JSONL file(s) for validation; when absent, carved out of the train rows.
         test_files: JSONL file(s) for testing; when absent, carved out of the train rows.
         hf_dataset: an HF ``datasets`` source instead of ``train_files``: a hub id, a builder
