@@ -21,6 +21,7 @@ TOOL_COMMANDS = {
     "score": ("web4rl.judges.cli:main", "score sampled completions with the automated judge"),
     "sample": ("web4rl.sampling_cli:main", "sample completions from a policy/adapter (resumable, --score)"),
     "pairs": ("web4rl.pairs_cli:main", "RLAIF preference pairs (best vs worst) from scored samples"),
+    "adapters": ("web4rl.adapters.cli:main", "merge, average, stack, export (safetensors/GGUF), model card"),
 }
 
 

@@ -184,12 +184,14 @@ class RewardFilteredDataModule(SFTDataModule):
         awr_beta: weighted: temperature beta of the exponential.
         awr_max_weight: weighted: clip of the weights.
         awr_normalize: weighted: standardise advantages over the data set.
-        **kwargs: see :class:`SFTDataModule` (``train_files``: scored JSONL; ``None`` uses the
-            package's ``web4rl/sample_data/scored.jsonl``; split, tokenizer, lengths, ...).
+        **kwargs: the options of :class:`~web4rl.data.modules.RecordDataModule` and
+            :class:`~web4rl.data.base.BaseDataModule` (``train_files``: scored JSONL; ``None``
+            uses the package's ``web4rl/sample_data/scored.jsonl``; split, tokenizer, lengths).
     """
 
     default_file = "scored.jsonl"
     parse_row = staticmethod(parse_scored_row)
+    collator_class = RewardCollator
 
     def __init__(
         self,
@@ -234,9 +236,6 @@ class RewardFilteredDataModule(SFTDataModule):
                                weight=records[x.index].weight, reward=records[x.index].reward)
                for x in items]
         return out, stats
-
-    def _collator(self, pad_id: int) -> RewardCollator:
-        return RewardCollator(pad_id)
 
 
 __all__ = [
