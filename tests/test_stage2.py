@@ -79,6 +79,8 @@ def test_sample_cli_scores_and_reports_bad_prompt_files(base_dir, tmp_path, caps
     badtask = write_jsonl(tmp_path / "t.jsonl", [{"prompt": "p", "task": "no-such-task"}])
     assert main(["sample", str(badtask), "-o", str(tmp_path / "out.jsonl"), "--score"]) == 2
     assert "unknown built-in task id 'no-such-task'" in capsys.readouterr().err
+    assert main(["sample", str(badtask), "-o", str(tmp_path / "out.jsonl"), "--device", "gpu9"]) == 2
+    assert "--device gpu9" in capsys.readouterr().err
 
     sft = write_jsonl(tmp_path / "sft.jsonl", [
         {"prompt": "List the src folder", "completion": "x", "category": "tool_use"},

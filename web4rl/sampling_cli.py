@@ -310,7 +310,15 @@ def _device(name: str):
     import torch
 
     if name != "auto":
-        return torch.device(name)
+        try:
+            device = torch.device(name)
+        except RuntimeError as err:
+            raise ValueError(f"--device {name}: {err}") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"--device {name}: CUDA is not available in this torch installation")
+        if device.type == "mps" and not torch.backends.mps.is_available():
+            raise ValueError(f"--device {name}: MPS is not available on this machine")
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
     return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
@@ -327,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     from web4rl.policy import Policy, PolicyConfigError
 
     try:
+        device = _device(args.device)
         items = read_prompts(args.prompts, args.limit)
         # Check (and repair) the output before the model loads: a wrong file costs seconds.
         completed_prompt_ids(args.output, args.n * len(args.temperatures), args.temperatures,
@@ -341,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     except (DataValidationError, PolicyConfigError, ValueError) as err:
         print(f"web4rl sample: error: {err}", file=sys.stderr)
         return 2
-    policy.to(_device(args.device))
+    policy.to(device)
     judge = None
     if args.score:
         from web4rl.judges import Judge
