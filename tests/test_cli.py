@@ -100,6 +100,7 @@ def test_help_lists_tools(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
     assert "fit" in out and "sim" in out and "score" in out
+    assert "sample" in out and "pairs" in out
 
 
 def test_cpu_fit_end_to_end(tmp_path, monkeypatch):
