@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import numpy as np
@@ -19,6 +19,7 @@ import torch
 from lightning.pytorch.strategies import FSDPStrategy
 from lightning.pytorch.utilities import rank_zero_info
 
+from web4rl.callbacks.checkpoints import POLICY_KEY, adapter_from_checkpoints, policy_record
 from web4rl.policy import Policy, strip_wrapper_prefixes
 
 Metrics = dict[str, torch.Tensor]
@@ -68,6 +69,9 @@ class PolicyModule(L.LightningModule):
         adapter_dir: where the trained adapter is written (PEFT format) when fit ends; None
             skips. An existing non-empty directory is refused unless ``overwrite_adapter``.
         overwrite_adapter: allow replacing an existing adapter at ``adapter_dir``.
+        adapter_out: which adapter ``adapter_dir`` receives: ``best`` (the best rollback-safe
+            checkpoint's, by the GatedCheckpoint monitor; the final weights when there is none)
+            or ``last`` (the final weights).
     """
 
     def __init__(
@@ -81,6 +85,7 @@ class PolicyModule(L.LightningModule):
         fused_adamw: bool | None = None,
         adapter_dir: str | None = None,
         overwrite_adapter: bool = False,
+        adapter_out: Literal["best", "last"] = "best",
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy"])
@@ -171,6 +176,7 @@ class PolicyModule(L.LightningModule):
         }
         # Exact resume needs the RNG streams too (LoRA dropout, sampling, shuffling).
         checkpoint["web4rl_rng_states"] = collect_rng_states()
+        checkpoint[POLICY_KEY] = policy_record(self.policy)  # for export-adapter
 
     def _trainable_names(self) -> set[str]:
         # State-dict keys never carry FSDP wrapper segments; parameter names under FSDP do.
@@ -189,7 +195,9 @@ class PolicyModule(L.LightningModule):
 
     def on_fit_end(self) -> None:
         adapter_dir = self.hparams.adapter_dir
-        if not adapter_dir:
+        if not adapter_dir or adapter_from_checkpoints(
+                self.trainer, adapter_dir, self.policy.tokenizer,
+                self.hparams.get("adapter_out", "best")):
             return
         strategy = self.trainer.strategy
         if isinstance(strategy, FSDPStrategy):
