@@ -61,4 +61,9 @@ def cached_generate(policy, prompts: Sequence[EvalPrompt], judge, out_dir: Path,
             fh.flush()
             if progress:
                 progress(len(chunk))
-    return [done[p.id] for p in prompts]
+    rows = [done[p.id] for p in prompts]
+    # Rewrite in prompt order (a resumed chunk was appended after rows of later chunks).
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("".join(json.dumps(g.to_dict()) + "\n" for g in rows), encoding="utf-8")
+    tmp.replace(path)
+    return rows
