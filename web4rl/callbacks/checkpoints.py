@@ -70,17 +70,18 @@ def best_safe(dirpath: str | Path, mode: str = "min") -> tuple[str, dict] | None
 
 def checkpoint_record(trainer) -> dict[str, Any]:
     """The gate record of the current step: EvalGates' when one is attached (it evaluates at
-    each checkpoint), else safe when the last training loss is finite. A pending rollback
-    (see :class:`~web4rl.callbacks.Rollback`) always makes it unsafe."""
+    each checkpoint), else safe. A non-finite last training loss or a pending rollback (see
+    :class:`~web4rl.callbacks.Rollback`) always makes it unsafe."""
     record = None
     for cb in trainer.callbacks:
         if callable(getattr(cb, "checkpoint_record", None)):
             record = cb.checkpoint_record(trainer)
     if record is None:
-        loss = trainer.callback_metrics.get("train/loss")
-        ok = loss is None or bool(torch.isfinite(torch.as_tensor(loss)).all())
-        record = {"step": trainer.global_step, "rollback_safe": ok, "gates": {},
-                  "reasons": [] if ok else ["non-finite train/loss"]}
+        record = {"step": trainer.global_step, "rollback_safe": True, "gates": {}, "reasons": []}
+    loss = trainer.callback_metrics.get("train/loss")
+    if loss is not None and not bool(torch.isfinite(torch.as_tensor(loss)).all()):
+        record = {**record, "rollback_safe": False,
+                  "reasons": [*record.get("reasons", []), "non-finite train/loss"]}
     for cb in trainer.callbacks:
         reason = getattr(cb, "pending_reason", None)
         if reason:
@@ -93,8 +94,8 @@ class GatedCheckpoint(ModelCheckpoint):
     """``ModelCheckpoint`` that records each checkpoint's rollback-safe status in
     ``gates_index.json`` and never prunes the newest rollback-safe checkpoint.
 
-    The status comes from :class:`~web4rl.callbacks.EvalGates` (which evaluates at each
-    checkpoint); without one a checkpoint is safe when the last training loss is finite.
+    The status comes from :func:`checkpoint_record` (EvalGates' verdict at this step, a
+    finite training loss, no pending rollback).
     All ``ModelCheckpoint`` arguments apply (``every_n_train_steps``, ``save_top_k``, ...).
     """
 

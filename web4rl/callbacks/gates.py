@@ -49,7 +49,8 @@ class EvalGates(Callback):
         seed: base sampling seed (the evaluation at step s uses seed + s).
         thresholds: gate bounds (DESIGN.md section 6).
         safe_if: what makes a checkpoint rollback-safe: ``all_passed`` (every gate with data
-            passed) or ``no_critical`` (no critical bound crossed).
+            passed), ``no_critical`` (no critical bound crossed) or ``finite`` (gates are only
+            logged; a finite training loss suffices, e.g. a tiny model that cannot pass them).
         gates: names of the gates that count for pass/safe (None: all with data).
         use_linter: run Biome for the lint gate (slower; off by default during training).
         log_samples: rows of the W&B samples table (0: none).
@@ -66,7 +67,7 @@ class EvalGates(Callback):
         batch_size: int = 8,
         seed: int = 1234,
         thresholds: GateThresholds | None = None,
-        safe_if: Literal["all_passed", "no_critical"] = "all_passed",
+        safe_if: Literal["all_passed", "no_critical", "finite"] = "all_passed",
         gates: list[str] | None = None,
         use_linter: bool = False,
         log_samples: int = 8,
@@ -103,10 +104,22 @@ class EvalGates(Callback):
 
     def generate(self, pl_module, prompts, seed: int):
         """Completions of this rank's prompts (tests override this with a stub)."""
+        from lightning.pytorch.strategies import FSDPStrategy
+
         from web4rl.evaluation.core import generate
 
-        return generate(pl_module.policy, prompts, temperature=self.temperature,
-                        max_new_tokens=self.max_new_tokens, batch_size=self.batch_size, seed=seed)
+        def run():
+            return generate(pl_module.policy, prompts, temperature=self.temperature,
+                            max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
+                            seed=seed)
+
+        strategy = pl_module.trainer.strategy
+        if isinstance(strategy, FSDPStrategy):  # sampling needs whole weights on each rank
+            from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+
+            with FSDP.summon_full_params(strategy.model, writeback=False):
+                return run()
+        return run()
 
     def judge(self):
         if self._judge is None:
@@ -147,7 +160,7 @@ class EvalGates(Callback):
         failed = [r.name for r in results if not r.passed]
         passed = not failed
         critical = any(r.critical for r in results)
-        safe = passed if self.safe_if == "all_passed" else not critical
+        safe = {"all_passed": passed, "no_critical": not critical, "finite": True}[self.safe_if]
         return GateReport(step, values, passed, critical, safe, failed)
 
     def _log(self, trainer, pl_module, report: GateReport) -> None:
