@@ -8,7 +8,6 @@ cat-lists), so under DDP each rank updates it with its own share of the prompts 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -110,11 +109,9 @@ class GateAccumulator:
     Args:
         baseline: statistics of the baseline's generations; None skips the shift values that
             need one (distinct ratio, token KL, length ratio); self-BLEU needs none.
-        vocab_size: token-id range for the token KL (defaults to the baseline's).
     """
 
-    def __init__(self, baseline: BaselineStats | None = None,
-                 vocab_size: int | None = None) -> None:
+    def __init__(self, baseline: BaselineStats | None = None) -> None:
         self.gates: dict[str, Metric] = gate_metrics()
         self.reward = MeanMetric()
         # Mean of -log p over sampled tokens: a Monte Carlo estimate of per-token entropy
@@ -128,8 +125,6 @@ class GateAccumulator:
             counts = torch.tensor(baseline.token_counts, dtype=torch.float64)
             self.token_kl = TokenKL(baseline_counts=counts)
             self.length = MeanMetric()
-        elif vocab_size is not None:
-            self.token_kl = None
 
     def update(self, gens: Sequence[Generated]) -> None:
         update_gate_metrics(self.gates, [g.components for g in gens])
@@ -160,7 +155,3 @@ class GateAccumulator:
             out["length_ratio"] = (mean / self.baseline.mean_length
                                    if self.baseline.mean_length > 0 else float("nan"))
         return out
-
-
-def finite(value: float) -> bool:
-    return isinstance(value, int | float) and not math.isnan(value) and not math.isinf(value)
