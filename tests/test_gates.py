@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import lightning as L
 import pytest
 import torch
+from lightning.pytorch.loggers import WandbLogger
 
 from tests.helpers import cpu_trainer, sft_rows, write_jsonl
 from web4rl.algorithms import SFT
@@ -136,3 +137,50 @@ def test_bad_eval_file_names_file_and_line(tmp_path, bad, capsys):
     path.write_text('{"prompt": "ok"}\n' + bad + "\n")
     with pytest.raises(EvalSetError, match=r"e.jsonl:2"):
         load_eval_prompts(path)
+
+
+def test_a_signal_the_starting_adapter_already_shows_does_not_roll_back(tmp_path):
+    gates = StubGates(every_n_steps=2, eval_file=eval_file(tmp_path), bad_steps={0, 4})
+    module, data, trainer, rollback = setup_run(tmp_path, gates)
+    fit_with_rollback(trainer, module, data)
+    assert gates.history[0].step == 0 and gates.history[0].values["json_validity"] == 0.0
+    assert rollback.ignored == {"json"} and rollback.events == []
+    assert trainer.global_step == 6
+
+
+class TableRecorder(WandbLogger):
+    """A WandbLogger that records tables instead of starting a W&B run."""
+
+    def __init__(self, save_dir):
+        super().__init__(save_dir=str(save_dir), offline=True)
+        self.tables = []
+
+    def log_table(self, key, columns=None, data=None, dataframe=None, step=None):
+        self.tables.append((key, columns, data, step))
+
+    def log_metrics(self, metrics, step=None):
+        pass
+
+    def log_hyperparams(self, params, *args, **kwargs):
+        pass
+
+    def after_save_checkpoint(self, checkpoint_callback):
+        pass
+
+    def finalize(self, status):
+        pass
+
+
+def test_samples_table_goes_to_wandb(tmp_path):
+    gates = StubGates(every_n_steps=1, eval_file=eval_file(tmp_path), log_samples=2,
+                      eval_at_start=False)
+    recorder = TableRecorder(tmp_path)
+    report = gates._verdict(7, {"json_validity": 1.0})
+    report.samples = [{"prompt_id": "a", "category": "tool_use", "completion": VALID,
+                       "reward": 1.0}]
+    gates._log(SimpleNamespace(loggers=[recorder], callback_metrics={}, is_global_zero=True),
+               None, report)
+    key, columns, data, step = recorder.tables[-1]
+    assert key == "gate/samples" and step == 7
+    assert columns == ["step", "prompt_id", "category", "completion", "reward"]
+    assert data == [[7, "a", "tool_use", VALID, 1.0]]

@@ -55,6 +55,9 @@ class EvalGates(Callback):
         use_linter: run Biome for the lint gate (slower; off by default during training).
         log_samples: rows of the W&B samples table (0: none).
         stage: pipeline stage recorded with checkpoints (None: the module's class name).
+        eval_at_start: also evaluate the starting adapter when a fresh fit starts (step 0): the
+            baseline TrainingMonitor compares against, and Rollback ignores a critical signal
+            the starting adapter already shows (there is nothing better to roll back to).
     """
 
     def __init__(
@@ -72,6 +75,7 @@ class EvalGates(Callback):
         use_linter: bool = False,
         log_samples: int = 8,
         stage: str | None = None,
+        eval_at_start: bool = True,
     ) -> None:
         if every_n_steps < 0 or num_prompts < 1:
             raise ValueError("EvalGates: need every_n_steps >= 0 and num_prompts >= 1")
@@ -88,6 +92,7 @@ class EvalGates(Callback):
         self.use_linter = use_linter
         self.log_samples = log_samples
         self.stage = stage
+        self.eval_at_start = eval_at_start
         self.latest: GateReport | None = None
         self.history: list[GateReport] = []
         self._prompts = None
@@ -185,6 +190,10 @@ class EvalGates(Callback):
                     logger.log_table("gate/samples", columns=cols, data=rows, step=report.step)
 
     # ------------------------------------------------------------------ hooks
+    def on_train_start(self, trainer, pl_module) -> None:
+        if self.eval_at_start and trainer.global_step == 0 and not self.history:
+            self.evaluate(trainer, pl_module)
+
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         step = trainer.global_step
         if (self.every_n_steps and step > 0 and step % self.every_n_steps == 0

@@ -81,11 +81,12 @@ class Rollback(Callback):
         self.pending_path: str | None = None
         self.stop_reason: str | None = None
         self._seen_gate_step = -1
+        self.ignored: set[str] = set()  # gate signals the starting adapter already shows
         self._restoring = False
         self._rng_states = self._apply_rng_at_batch = None
 
     # ------------------------------------------------------------------ signals
-    def _gate_reasons(self, trainer) -> list[str]:
+    def _gate_reasons(self, trainer, at_start: bool = False) -> list[str]:
         m = trainer.callback_metrics
         out = []
 
@@ -94,10 +95,17 @@ class Rollback(Callback):
 
         gr, js = val("gate/guardrail_violation_rate"), val("gate/json_validity")
         if self.guardrail_max is not None and gr is not None and gr > self.guardrail_max:
-            out.append(f"guardrail violations {gr:.1%} > {self.guardrail_max:.0%}")
+            out.append(("guardrail", f"guardrail violations {gr:.1%} > {self.guardrail_max:.0%}"))
         if self.json_validity_min is not None and js is not None and js < self.json_validity_min:
-            out.append(f"JSON validity {js:.1%} < {self.json_validity_min:.0%}")
-        return out
+            out.append(("json", f"JSON validity {js:.1%} < {self.json_validity_min:.0%}"))
+        if at_start:
+            # The starting adapter already crosses these bounds: rolling back cannot help.
+            for key, why in out:
+                if key not in self.ignored:
+                    self.ignored.add(key)
+                    rank_zero_warn(f"web4rl rollback: the starting adapter already has {why}; "
+                                   "this signal will not trigger rollbacks in this run")
+        return [why for key, why in out if key not in self.ignored]
 
     def _metric_reasons(self, trainer) -> list[str]:
         m, out = trainer.callback_metrics, []
@@ -128,7 +136,7 @@ class Rollback(Callback):
         gate_step = self._gate_step(trainer)
         if gate_step is not None and gate_step != self._seen_gate_step:
             self._seen_gate_step = gate_step
-            reasons += self._gate_reasons(trainer)
+            reasons += self._gate_reasons(trainer, at_start=gate_step == 0)
         reasons += self._metric_reasons(trainer)
         if reasons:
             self.trigger(trainer, "; ".join(reasons))
@@ -198,6 +206,9 @@ class Rollback(Callback):
                 scale_lr(trainer, self.lr_scale ** len(self.events))
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if self._seen_gate_step < 0 and self._gate_step(trainer) == 0:  # the start evaluation
+            self._seen_gate_step = 0
+            self._gate_reasons(trainer, at_start=True)
         states = getattr(self, "_apply_rng_at_batch", None)
         if states is not None:
             from web4rl.algorithms.base import restore_rng_states
