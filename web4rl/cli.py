@@ -20,7 +20,7 @@ TOOL_COMMANDS = {
     "sim": ("web4rl.sim.cli:main", "play, list, validate and replay simulator episodes"),
     "score": ("web4rl.judges.cli:main", "score sampled completions with the automated judge"),
     "evaluate": ("web4rl.evaluation.cli:main", "generations, judge, gates and a report for adapters"),
-    "export-adapter": ("web4rl.evaluation.cli:export_main", "write a checkpoint's adapter as a PEFT directory"),
+    "export-adapter": ("web4rl.callbacks.checkpoints:export_main", "write a checkpoint's adapter as a PEFT directory"),
 }
 
 

@@ -19,7 +19,6 @@ import torch
 from lightning.pytorch.strategies import FSDPStrategy
 from lightning.pytorch.utilities import rank_zero_info
 
-from web4rl.callbacks.checkpoints import POLICY_KEY, adapter_from_checkpoints, policy_record
 from web4rl.policy import Policy, strip_wrapper_prefixes
 
 Metrics = dict[str, torch.Tensor]
@@ -45,6 +44,21 @@ def restore_rng_states(states: dict[str, Any]) -> None:
     random.setstate(states["python"])
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
+
+
+POLICY_KEY = "web4rl_policy"  # checkpoint entry: what export-adapter needs besides tensors
+
+
+def policy_record(policy: Policy) -> dict[str, Any]:
+    """The trainable adapter's PEFT config (JSON-safe) and the base model name."""
+    import json
+
+    from web4rl.policy import TRAINABLE_ADAPTER
+
+    config = policy.model.peft_config[TRAINABLE_ADAPTER].to_dict()
+    config = json.loads(json.dumps(config, default=lambda v: sorted(v) if isinstance(v, set)
+                                   else str(v)))
+    return {"peft_config": config, "model_name": policy.model_name}
 
 
 def cosine_with_warmup(step: int, total_steps: int, warmup_steps: int, min_ratio: float) -> float:
@@ -195,9 +209,11 @@ class PolicyModule(L.LightningModule):
 
     def on_fit_end(self) -> None:
         adapter_dir = self.hparams.adapter_dir
-        if not adapter_dir or adapter_from_checkpoints(
-                self.trainer, adapter_dir, self.policy.tokenizer,
-                self.hparams.get("adapter_out", "best")):
+        # A GatedCheckpoint may supply it (best rollback-safe checkpoint, Rollback states).
+        mode = self.hparams.get("adapter_out", "best")
+        if not adapter_dir or any(
+                cb.write_adapter_out(self.trainer, adapter_dir, self.policy.tokenizer, mode)
+                for cb in self.trainer.callbacks if hasattr(cb, "write_adapter_out")):
             return
         strategy = self.trainer.strategy
         if isinstance(strategy, FSDPStrategy):

@@ -24,9 +24,10 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
+from web4rl.algorithms.base import POLICY_KEY
+
 INDEX_NAME = "gates_index.json"
-GATE_KEY = "web4rl_gates"      # checkpoint entry written by EvalGates / GatedCheckpoint
-POLICY_KEY = "web4rl_policy"   # checkpoint entry: PEFT config + model name, for export
+GATE_KEY = "web4rl_gates"  # checkpoint entry written by GatedCheckpoint
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
@@ -115,6 +116,10 @@ class GatedCheckpoint(ModelCheckpoint):
         entries[str(filepath)] = record
         write_json_atomic(index_path, {"checkpoints": entries})
 
+    def write_adapter_out(self, trainer, adapter_dir: str, tokenizer, mode: str) -> bool:
+        """PolicyModule.on_fit_end asks this first (see :func:`adapter_from_checkpoints`)."""
+        return adapter_from_checkpoints(trainer, adapter_dir, tokenizer, mode)
+
     def _remove_checkpoint(self, trainer, filepath: str) -> None:
         newest = newest_safe(self.dirpath) if trainer.is_global_zero else None
         keep = trainer.strategy.broadcast(newest is not None and newest[0] == str(filepath))
@@ -124,16 +129,6 @@ class GatedCheckpoint(ModelCheckpoint):
 
 
 # ---------------------------------------------------------------------------- adapters out
-def policy_record(policy) -> dict[str, Any]:
-    """What export needs besides the tensors: the trainable adapter's PEFT config."""
-    from web4rl.policy import TRAINABLE_ADAPTER
-
-    config = policy.model.peft_config[TRAINABLE_ADAPTER].to_dict()
-    config = json.loads(json.dumps(config, default=lambda v: sorted(v) if isinstance(v, set)
-                                   else str(v)))
-    return {"peft_config": config, "model_name": policy.model_name}
-
-
 _ADAPTER_SEGMENT = re.compile(r"\.default(?=\.|$)")
 
 
@@ -172,8 +167,8 @@ def export_adapter(ckpt_path: str | Path, out_dir: str | Path, tokenizer=None,
         raise ExportError(f"--ckpt: {ckpt_path} is not a readable checkpoint ({e})") from None
     record = ckpt.get(POLICY_KEY)
     if record is None:
-        raise ExportError(f"--ckpt: {ckpt_path} has no {POLICY_KEY} entry (written by a web4rl "
-                          "PolicyModule with gate callbacks?)")
+        raise ExportError(f"--ckpt: {ckpt_path} has no {POLICY_KEY} entry (not written by a "
+                          "web4rl PolicyModule)")
     tensors = peft_tensors(ckpt.get("state_dict", {}))
     if not tensors:
         raise ExportError(f"--ckpt: {ckpt_path} holds no LoRA tensors")
@@ -236,3 +231,29 @@ def write_best_adapter(trainer, adapter_dir: str, tokenizer) -> bool:
         rank_zero_info(f"web4rl: adapter_dir {adapter_dir} <- best rollback-safe checkpoint "
                        f"{found[0]} (step {found[1]['step']})")
     return True
+
+
+def export_main(argv: list[str] | None = None) -> int:
+    """``python -m web4rl export-adapter --ckpt X.ckpt -o DIR``."""
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m web4rl export-adapter",
+                                description="write a checkpoint's LoRA adapter as a PEFT directory")
+    p.add_argument("--ckpt", required=True, help="a web4rl Lightning checkpoint (.ckpt)")
+    p.add_argument("-o", "--out", required=True, help="adapter directory to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing directory")
+    p.add_argument("--tokenizer", help="also save this tokenizer (name/path; web4rl/tiny ok)")
+    args = p.parse_args(argv)
+    try:
+        tok = None
+        if args.tokenizer:
+            from web4rl.data import load_tokenizer
+
+            tok = load_tokenizer(args.tokenizer)
+        path = export_adapter(args.ckpt, args.out, tokenizer=tok, overwrite=args.overwrite)
+    except ExportError as e:
+        print(f"web4rl export-adapter: error: {e}", file=sys.stderr)
+        return 2
+    print(f"web4rl export-adapter: wrote {path}")
+    return 0

@@ -1,10 +1,8 @@
 """``python -m web4rl evaluate``: adapters (or the base) x evaluation set -> generations (the
 one sampling path), judge, gate and distribution-shift metrics, held-out task success,
-``eval.json`` and ``report.md`` (+ PNG plots). ``python -m web4rl export-adapter``: a
-checkpoint's LoRA weights -> a PEFT adapter directory.
+``eval.json`` and ``report.md`` (+ PNG plots).
 
     python -m web4rl evaluate --adapter sft=runs/sft_cpu/adapter --adapter orpo=runs/orpo_cpu/adapter -o runs/eval
-    python -m web4rl export-adapter --ckpt runs/sft_cpu/checkpoints/last.ckpt -o runs/sft_best
 
 The first adapter is the baseline (``--baseline NAME`` picks another): its generations are
 saved under ``<out>/generations`` once and reused by later calls, as are every adapter's
@@ -138,8 +136,9 @@ def run(args) -> dict:
                 bar.update()
             values.update(summarize(task_rows))
         ranked = sorted(gens, key=lambda g: g.reward)
-        pick = [{"prompt_id": g.prompt_id, "category": g.category, "completion": g.text,
-                 "reward": g.reward} for g in ranked]
+        text_of = {p.id: p.text for p in prompts}
+        pick = [{"prompt_id": g.prompt_id, "category": g.category, "prompt": text_of[g.prompt_id],
+                 "completion": g.text, "reward": g.reward} for g in ranked]
         result["adapters"][name] = {
             "path": path, "values": values, "rewards": [g.reward for g in gens],
             "best": pick[::-1][: args.samples], "worst": pick[: args.samples],
@@ -172,28 +171,4 @@ def main(argv: list[str] | None = None) -> int:
     except EvalSetError as e:
         print(f"web4rl evaluate: error: {e}", file=sys.stderr)
         return 2
-    return 0
-
-
-def export_main(argv: list[str] | None = None) -> int:
-    from web4rl.callbacks.checkpoints import ExportError, export_adapter
-
-    p = argparse.ArgumentParser(prog="python -m web4rl export-adapter",
-                                description="write a checkpoint's LoRA adapter as a PEFT directory")
-    p.add_argument("--ckpt", required=True, help="a web4rl Lightning checkpoint (.ckpt)")
-    p.add_argument("-o", "--out", required=True, help="adapter directory to write")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing directory")
-    p.add_argument("--tokenizer", help="also save this tokenizer (name/path; web4rl/tiny ok)")
-    args = p.parse_args(argv)
-    try:
-        tok = None
-        if args.tokenizer:
-            from web4rl.data import load_tokenizer
-
-            tok = load_tokenizer(args.tokenizer)
-        path = export_adapter(args.ckpt, args.out, tokenizer=tok, overwrite=args.overwrite)
-    except ExportError as e:
-        print(f"web4rl export-adapter: error: {e}", file=sys.stderr)
-        return 2
-    print(f"web4rl export-adapter: wrote {path}")
     return 0

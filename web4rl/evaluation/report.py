@@ -87,7 +87,9 @@ def _sample_block(s: dict) -> str:
     text = s["completion"].strip().replace("```", "'''")
     if len(text) > 600:
         text = text[:600] + " ..."
-    return (f"- `{s['prompt_id']}` ({s['category']}), reward {s['reward']:.3f}\n\n"
+    prompt = " ".join(s.get("prompt", "").split())
+    prompt = prompt if len(prompt) <= 200 else prompt[:200] + " ..."
+    return (f"- `{s['prompt_id']}` ({s['category']}), reward {s['reward']:.3f}: {prompt}\n\n"
             f"  ```\n  " + text.replace("\n", "\n  ") + "\n  ```\n")
 
 
