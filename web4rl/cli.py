@@ -21,6 +21,7 @@ TOOL_COMMANDS = {
     "score": ("web4rl.judges.cli:main", "score sampled completions with the automated judge"),
     "evaluate": ("web4rl.evaluation.cli:main", "generations, judge, gates and a report for adapters"),
     "export-adapter": ("web4rl.callbacks.checkpoints:export_main", "write a checkpoint's adapter as a PEFT directory"),
+    "adapters": ("web4rl.adapters.cli:main", "merge, average, stack, export (safetensors/GGUF), model card"),
 }
 
 
