@@ -16,7 +16,6 @@ import json
 import math
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 from web4rl.algorithms.base import POLICY_KEY
+from web4rl.atomic import atomic_directory
 
 INDEX_NAME = "gates_index.json"
 GATE_KEY = "web4rl_gates"  # checkpoint entry written by GatedCheckpoint
@@ -172,22 +172,12 @@ def export_adapter(ckpt_path: str | Path, out_dir: str | Path, tokenizer=None,
     tensors = peft_tensors(ckpt.get("state_dict", {}))
     if not tensors:
         raise ExportError(f"--ckpt: {ckpt_path} holds no LoRA tensors")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    save_file(tensors, str(tmp / "adapter_model.safetensors"), metadata={"format": "pt"})
-    (tmp / "adapter_config.json").write_text(json.dumps(record["peft_config"], indent=2),
-                                             encoding="utf-8")
-    if tokenizer is not None:
-        tokenizer.save_pretrained(str(tmp))
-    if target.exists():
-        backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(backup)
-        tmp.rename(target)
-        shutil.rmtree(backup)
-    else:
-        tmp.rename(target)
+    with atomic_directory(target) as tmp:
+        save_file(tensors, str(tmp / "adapter_model.safetensors"), metadata={"format": "pt"})
+        (tmp / "adapter_config.json").write_text(json.dumps(record["peft_config"], indent=2),
+                                                 encoding="utf-8")
+        if tokenizer is not None:
+            tokenizer.save_pretrained(str(tmp))
     return target
 
 

@@ -8,15 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.ddp_gates_worker import run
+from tests.callbacks.ddp_worker import run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_two_process_gates_equal_one_process(tmp_path):
     env = dict(os.environ, MASTER_ADDR="127.0.0.1", PYTHONPATH=str(ROOT))
     env.pop("MASTER_PORT", None)
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "ddp_gates_worker.py"),
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "callbacks" / "ddp_worker.py"),
                            str(tmp_path), "2"], env=env, cwd=tmp_path, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]

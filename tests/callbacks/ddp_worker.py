@@ -1,4 +1,4 @@
-"""Run by tests/test_ddp_gates.py as a script: EvalGates under 2-process CPU DDP (gloo).
+"""Run by tests/callbacks/test_ddp.py as a script: EvalGates under 2-process CPU DDP (gloo).
 
 Each rank evaluates its share of the K prompts after one optimizer step with lr 0 (so the
 adapter is the seeded initial one on every rank) and writes the synced gate values to
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import lightning as L
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.helpers import sft_rows, write_jsonl  # noqa: E402
 from web4rl.algorithms import SFT  # noqa: E402
