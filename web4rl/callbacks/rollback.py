@@ -123,7 +123,8 @@ class Rollback(Callback):
         if not self.nonfinite or self.pending_reason:
             return
         grads = [p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
-        if grads and not all(bool(torch.isfinite(g).all()) for g in grads):
+        # One host sync for all tensors, not one per LoRA matrix.
+        if grads and not bool(torch.stack([torch.isfinite(g).all() for g in grads]).all()):
             self.trigger(trainer, "non-finite gradients")
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
