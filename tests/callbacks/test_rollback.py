@@ -42,7 +42,7 @@ def lora(module):
     return {n: p.detach().clone() for n, p in module.named_parameters() if p.requires_grad}
 
 
-def run(tmp_path, name, nan_steps=(), max_rollbacks=2, max_steps=8):
+def run(tmp_path, name, nan_steps=(), max_rollbacks=2, max_steps=8, lr_scale=1.0):
     L.seed_everything(0)
     module = NaNAt(policy=Policy("web4rl/tiny", lora=LoraSettings(r=4, alpha=8, dropout=0.1)),
                    lr=1e-2, warmup_ratio=0.25, nan_steps=nan_steps,
@@ -52,7 +52,7 @@ def run(tmp_path, name, nan_steps=(), max_rollbacks=2, max_steps=8):
     ckpt = GatedCheckpoint(dirpath=str(tmp_path / name / "ckpt"), every_n_train_steps=3,
                            save_top_k=-1, filename="{step}")
     starts = RecordStarts()
-    rollback = Rollback(max_rollbacks=max_rollbacks)
+    rollback = Rollback(max_rollbacks=max_rollbacks, lr_scale=lr_scale)
     trainer = cpu_trainer(tmp_path / name, max_steps=max_steps, limit_val_batches=0,
                           enable_checkpointing=True, callbacks=[ckpt, rollback, starts])
     return module, trainer, data, rollback, starts
@@ -86,10 +86,12 @@ def test_nan_loss_rolls_back_to_last_safe_checkpoint_and_continues_exactly(tmp_p
 
 def test_max_rollbacks_stops_the_run_with_the_reason(tmp_path):
     module, trainer, data, rollback, _ = run(tmp_path, "stop", nan_steps={4, 5, 6, 7},
-                                             max_rollbacks=1)
+                                             max_rollbacks=1, lr_scale=0.5)
     with pytest.raises(RollbackLimitReached, match="max_rollbacks=1"):
         fit_with_rollback(trainer, module, data)
     assert len(rollback.events) == 1
+    # the one restore halved the schedule's peak LR (1e-2 -> 5e-3)
+    assert trainer.lr_scheduler_configs[0].scheduler.base_lrs == [pytest.approx(5e-3)]
     # adapter_dir gets the newest safe checkpoint's adapter, never the diverged weights.
     from safetensors.torch import load_file
 
