@@ -101,14 +101,16 @@ class GatedCheckpoint(ModelCheckpoint):
     """
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict[str, Any]) -> None:
-        # Every rank runs this (EvalGates may evaluate here: a collective under DDP).
-        checkpoint[GATE_KEY] = checkpoint_record(trainer)
+        # Every rank runs this (EvalGates may evaluate here: a collective under DDP); the
+        # index write below (rank 0 only) reuses the record instead of evaluating again.
+        self._record = checkpoint[GATE_KEY] = checkpoint_record(trainer)
 
     def _save_checkpoint(self, trainer, filepath: str) -> None:
         super()._save_checkpoint(trainer, filepath)
         if not trainer.is_global_zero:
             return
-        record = checkpoint_record(trainer)
+        record = dict(getattr(self, "_record", None) or {"step": trainer.global_step,
+                                                         "rollback_safe": False})
         score = self.current_score if self.monitor else None
         record["score"] = None if score is None else float(score)
         index_path = Path(self.dirpath) / INDEX_NAME
