@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import numpy as np
@@ -45,6 +45,21 @@ def restore_rng_states(states: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
+POLICY_KEY = "web4rl_policy"  # checkpoint entry: what export-adapter needs besides tensors
+
+
+def policy_record(policy: Policy) -> dict[str, Any]:
+    """The trainable adapter's PEFT config (JSON-safe) and the base model name."""
+    import json
+
+    from web4rl.policy import TRAINABLE_ADAPTER
+
+    config = policy.model.peft_config[TRAINABLE_ADAPTER].to_dict()
+    config = json.loads(json.dumps(config, default=lambda v: sorted(v) if isinstance(v, set)
+                                   else str(v)))
+    return {"peft_config": config, "model_name": policy.model_name}
+
+
 def cosine_with_warmup(step: int, total_steps: int, warmup_steps: int, min_ratio: float) -> float:
     """LR multiplier: linear 0->1 over warmup, then cosine 1->min_ratio until total_steps."""
     if warmup_steps > 0 and step < warmup_steps:
@@ -67,6 +82,9 @@ class PolicyModule(L.LightningModule):
         adapter_dir: where the trained adapter is written (PEFT format) when fit ends; None
             skips. An existing non-empty directory is refused unless ``overwrite_adapter``.
         overwrite_adapter: allow replacing an existing adapter at ``adapter_dir``.
+        adapter_out: which adapter ``adapter_dir`` receives: ``best`` (the best rollback-safe
+            checkpoint's, by the GatedCheckpoint monitor; the final weights when there is none)
+            or ``last`` (the final weights).
     """
 
     def __init__(
@@ -80,6 +98,7 @@ class PolicyModule(L.LightningModule):
         fused_adamw: bool | None = None,
         adapter_dir: str | None = None,
         overwrite_adapter: bool = False,
+        adapter_out: Literal["best", "last"] = "best",
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy"])
@@ -170,6 +189,7 @@ class PolicyModule(L.LightningModule):
         }
         # Exact resume needs the RNG streams too (LoRA dropout, sampling, shuffling).
         checkpoint["web4rl_rng_states"] = collect_rng_states()
+        checkpoint[POLICY_KEY] = policy_record(self.policy)  # for export-adapter
 
     def _trainable_names(self) -> set[str]:
         # State-dict keys never carry FSDP wrapper segments; parameter names under FSDP do.
@@ -188,7 +208,11 @@ class PolicyModule(L.LightningModule):
 
     def on_fit_end(self) -> None:
         adapter_dir = self.hparams.adapter_dir
-        if not adapter_dir:
+        # A GatedCheckpoint may supply it (best rollback-safe checkpoint, Rollback states).
+        mode = self.hparams.get("adapter_out", "best")
+        if not adapter_dir or any(
+                cb.write_adapter_out(self.trainer, adapter_dir, self.policy.tokenizer, mode)
+                for cb in self.trainer.callbacks if hasattr(cb, "write_adapter_out")):
             return
         strategy = self.trainer.strategy
         if isinstance(strategy, FSDPStrategy):
