@@ -85,13 +85,18 @@ def pygments_css() -> str:
     return _FORMATTER.get_style_defs(".hl")
 
 
+def _unfence(text: str) -> str:
+    """The body of a ``` / ```json fence around the whole text, else the text (stripped)."""
+    stripped = text.strip()
+    m = _FENCE.fullmatch(stripped) if stripped.startswith("```") else None
+    if m and m.group(1).lower() in ("", "json"):
+        return m.group(2).strip()
+    return stripped
+
+
 def _looks_like_call(text: str) -> bool:
     """Whether the text is meant as tool calls (a JSON object/list with a tool name in it)."""
-    stripped = text.strip()
-    body = stripped
-    m = _FENCE.search(stripped)
-    if m and m.group(1).lower() in ("", "json"):
-        body = m.group(2).strip()
+    body = _unfence(text)
     return body[:1] in "{[" and bool(re.search(r'"(tool|tool_calls|name|function)"\s*:', body))
 
 
@@ -120,6 +125,14 @@ def segments(text: str, profile: str = "web4") -> dict[str, Any]:
                 "code": code,
             })
         if check.ok:
+            return out
+        try:  # an invalid call that is still JSON: show it pretty-printed
+            value = json.loads(_unfence(text))
+        except ValueError:
+            pass
+        else:
+            pretty = json.dumps(value, indent=2, ensure_ascii=False)
+            out["parts"].append({"kind": "code", "lang": "json", "html": highlight_code(pretty, "json")})
             return out
     pos = 0
     for m in _FENCE.finditer(text):
