@@ -2,8 +2,7 @@
 comparisons with the keyboard and the mouse against a live server; the export holds exactly
 those labels. Skipped when Playwright, uvicorn or /usr/bin/chromium are absent.
 
-Screenshots of the main page are written to docs/ when WEB4RL_SCREENSHOTS=1 (so ordinary test
-runs do not rewrite tracked files).
+The screenshots in docs/ come from scripts/annotate_screenshots.py (tests never write docs/).
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ from .conftest import XSS  # noqa: E402
 CHROMIUM = os.environ.get("WEB4RL_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 pytestmark = pytest.mark.skipif(
     shutil.which(CHROMIUM) is None and not Path(CHROMIUM).is_file(),
@@ -99,8 +97,6 @@ def test_label_with_keyboard_and_mouse_then_export(server, page, tmp_path):
     assert _current_cid(page) == xss_cid
     assert page.evaluate("window.__xss === undefined")
     assert page.locator("pre.prose", has_text="<script>window.__xss = 1</script>").count() == 1
-    if os.environ.get("WEB4RL_SCREENSHOTS") == "1":
-        page.screenshot(path=str(DOCS / "annotate_main.png"), full_page=True)
     expected: dict[int, tuple[str, str, list[str]]] = {}
 
     # Keyboard only: a (A better), v (verbose), h (high), j + text, Esc, Ctrl+Enter.
@@ -154,10 +150,6 @@ def test_label_with_keyboard_and_mouse_then_export(server, page, tmp_path):
     assert stored == expected
     secs = [r[0] for r in con.execute("SELECT client_seconds FROM labels")]
     assert all(s is not None and s >= 0 for s in secs)
-
-    if os.environ.get("WEB4RL_SCREENSHOTS") == "1":
-        page.goto(f"{base}/stats")
-        page.screenshot(path=str(DOCS / "annotate_stats.png"), full_page=True)
 
     rep = export_pairs(con, tmp_path / "pairs.jsonl")
     rows = [json.loads(line) for line in (tmp_path / "pairs.jsonl").read_text().splitlines()]

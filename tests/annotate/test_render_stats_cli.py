@@ -102,3 +102,13 @@ def test_cli_end_to_end(tmp_path, capsys):
     assert "3 pairs" in capsys.readouterr().out
     assert len(out_file.read_text().splitlines()) == 3
     assert (tmp_path / "out" / "pairs.train.jsonl").is_file()
+
+
+def test_task_context_resolves_builtin_ids_and_inline_tasks():
+    from web4rl.sim.tasks import load_builtin_tasks
+
+    task = load_builtin_tasks()[0]
+    ctx = render.task_context(task.id)
+    assert ctx["id"] == task.id and ctx["initial_files"] == dict(task.initial_files)
+    assert render.task_context({"initial_files": {"a.ts": "x"}})["initial_files"] == {"a.ts": "x"}
+    assert render.task_context("no/such-task") is None and render.task_context(None) is None

@@ -81,6 +81,7 @@ def create_app(
     _require_extra()
     pool = ConnectionPool(db_path)
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
+    templates.env.globals["highlight"] = lambda text, path: render.highlight_code(text, filename=path)
 
     async def db(fn, *args, **kwargs):
         return await run_in_threadpool(lambda: fn(pool.get(), *args, **kwargs))
@@ -146,6 +147,7 @@ def create_app(
             view[side]["view"] = render.segments(view[side]["completion"], profile)
         prompt = view["prompt"]
         view["messages"] = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+        view["context"] = render.task_context(view["task"])
         return view
 
     async def show(request: Request, gold: bool, error: str | None = None, status: int = 200,

@@ -64,6 +64,28 @@ def check_tool_calls(text: str, profile: str = "web4") -> ToolCheck:
     return ToolCheck(profile, False, [], f"{result.error.kind}: {result.error.message}")
 
 
+@cache
+def _builtin_tasks() -> dict[str, dict[str, Any]]:
+    from web4rl.sim.tasks import load_builtin_tasks
+
+    return {t.id: t.to_dict() for t in load_builtin_tasks()}
+
+
+def task_context(task: Any) -> dict[str, Any] | None:
+    """The task a sample row names (a task object, or a built-in task id) for the context panel:
+    ``{"id", "description", "initial_files"}``; None when there is no (known) task."""
+    if isinstance(task, str):
+        task = _builtin_tasks().get(task)
+    if not isinstance(task, dict):
+        return None
+    files = task.get("initial_files")
+    return {
+        "id": task.get("id"),
+        "description": task.get("description"),
+        "initial_files": files if isinstance(files, dict) else {},
+    }
+
+
 def _lexer(lang: str | None = None, filename: str | None = None):
     try:
         if lang:
