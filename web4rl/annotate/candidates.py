@@ -178,10 +178,20 @@ def import_candidates(
     """
     if not 0.0 <= overlap <= 1.0:
         raise ValueError(f"overlap must be in [0, 1], got {overlap}")
-    cands = read_candidates(files)
+    rows = read_candidates(files)
+    # Identical completions of one prompt (up to surrounding whitespace; empty ones too) are
+    # dropped before scoring, so the judge never scores a duplicate.
+    cands: list[Candidate] = []
+    seen: set[tuple[str, str]] = set()
+    for c in rows:
+        key = (c.prompt_id, c.completion.strip())
+        if key[1] and key not in seen:
+            seen.add(key)
+            cands.append(c)
+    dupes = len(rows) - len(cands)
     scored = add_judge_hints(cands)
     rng = random.Random(seed)
-    new_cands = dupes = 0
+    new_cands = 0
     new_pairs: list[tuple[str, int, int]] = []
     with transaction(con):
         by_prompt: dict[str, list[Candidate]] = {}
@@ -194,13 +204,7 @@ def import_candidates(
                 (pid, dumps(first.prompt), first.category,
                  None if first.task is None else dumps(first.task)),
             )
-            seen: set[str] = set()
             for c in group:
-                key = c.completion.strip()
-                if key in seen or not key:
-                    dupes += 1
-                    continue
-                seen.add(key)
                 cur = con.execute(
                     "INSERT OR IGNORE INTO candidates (prompt_id, completion, temperature, reward, components)"
                     " VALUES (?,?,?,?,?)",
@@ -232,7 +236,7 @@ def import_candidates(
                 (pid, a, b, int(i in overlap_idx), start + i + 1),
             )
     return ImportReport(
-        rows=len(cands), prompts=len({c.prompt_id for c in cands}), new_candidates=new_cands,
+        rows=len(rows), prompts=len({c.prompt_id for c in rows}), new_candidates=new_cands,
         duplicates_dropped=dupes, new_comparisons=len(new_pairs), overlap=n_overlap,
         scored_here=scored,
     )
