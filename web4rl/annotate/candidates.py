@@ -178,17 +178,17 @@ def import_candidates(
     """
     if not 0.0 <= overlap <= 1.0:
         raise ValueError(f"overlap must be in [0, 1], got {overlap}")
-    rows = read_candidates(files)
+    parsed = read_candidates(files)
     # Identical completions of one prompt (up to surrounding whitespace; empty ones too) are
     # dropped before scoring, so the judge never scores a duplicate.
     cands: list[Candidate] = []
     seen: set[tuple[str, str]] = set()
-    for c in rows:
+    for c in parsed:
         key = (c.prompt_id, c.completion.strip())
         if key[1] and key not in seen:
             seen.add(key)
             cands.append(c)
-    dupes = len(rows) - len(cands)
+    dupes = len(parsed) - len(cands)
     scored = add_judge_hints(cands)
     rng = random.Random(seed)
     new_cands = 0
@@ -236,7 +236,7 @@ def import_candidates(
                 (pid, a, b, int(i in overlap_idx), start + i + 1),
             )
     return ImportReport(
-        rows=len(rows), prompts=len({c.prompt_id for c in rows}), new_candidates=new_cands,
+        rows=len(parsed), prompts=len({c.prompt_id for c in parsed}), new_candidates=new_cands,
         duplicates_dropped=dupes, new_comparisons=len(new_pairs), overlap=n_overlap,
         scored_here=scored,
     )
