@@ -31,18 +31,34 @@ def test_tool_calls_checked_and_pretty_printed():
     assert render.segments("just prose")["tool"] is None
 
 
-def test_profile_is_passed_when_the_catalog_has_profiles(monkeypatch):
+@pytest.mark.parametrize("kw", ["profile", "tools"])
+def test_profile_is_passed_when_the_catalog_has_profiles(monkeypatch, kw):
+    """Catalogs with profiles take it as a keyword of parse_actions (``tools=`` or
+    ``profile=``); the app passes its profile through."""
+    from web4rl.sim.actions import ParseResult
+
     seen = {}
-
-    def parse_actions(text, *, strict=False, profile="web4"):
-        seen["profile"] = profile
-        from web4rl.sim.actions import ParseResult
-
-        return ParseResult(actions=[{"tool": "ls", "args": {"path": "."}}])
+    if kw == "tools":
+        def parse_actions(text, *, strict=False, tools=None):
+            seen["profile"] = tools
+            return ParseResult(actions=[{"tool": "ls", "args": {"path": "."}}])
+    else:
+        def parse_actions(text, *, strict=False, profile="web4"):
+            seen["profile"] = profile
+            return ParseResult(actions=[{"tool": "ls", "args": {"path": "."}}])
 
     monkeypatch.setattr(render._actions, "parse_actions", parse_actions)
     check = render.check_tool_calls('{"tool": "ls", "args": {"path": "."}}', profile="cursor")
     assert seen == {"profile": "cursor"} and check.ok and check.profile == "cursor"
+
+
+def test_catalog_without_profiles_falls_back_to_its_one_tool_set(monkeypatch):
+    from web4rl.sim.actions import ParseResult
+
+    monkeypatch.setattr(render._actions, "parse_actions",
+                        lambda text, *, strict=False: ParseResult(actions=[{"tool": "x", "args": {}}]))
+    check = render.check_tool_calls('{"tool": "x"}', profile="web4")
+    assert check.ok and check.profile == "default"
 
 
 def test_stats_pair_kappa_rates_and_warnings(tmp_path):
