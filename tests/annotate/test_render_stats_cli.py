@@ -21,11 +21,14 @@ def test_code_is_highlighted_and_escaped():
 
 
 def test_tool_calls_checked_and_pretty_printed():
+    # Cursor-style calls: valid under the `cursor` profile, and under a catalog without
+    # profiles (today's one tool set).
     ok = render.segments(json.dumps([{"tool": "read_file", "args": {"target_file": "a.ts"}},
-                                     {"tool": "list_dir", "args": {"target_directory": "src"}}]))
+                                     {"tool": "list_dir", "args": {"target_directory": "src"}}]),
+                         profile="cursor")
     assert ok["tool"].ok and [c["tool"] for c in ok["calls"]] == ["read_file", "list_dir"]
     assert "target_file" in str(ok["calls"][0]["args_html"])
-    bad = render.segments('{"tool": "read_file", "args": {"nope": 1}}')
+    bad = render.segments('{"tool": "read_file", "args": {"nope": 1}}', profile="cursor")
     assert not bad["tool"].ok and "schema_fail" in bad["tool"].error
     assert bad["parts"][0]["kind"] == "code"  # the invalid call still shown, pretty-printed
     assert render.segments("just prose")["tool"] is None
