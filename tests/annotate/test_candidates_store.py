@@ -129,3 +129,18 @@ def test_validate_label_rejects_bad_forms(form, message):
 def test_xss_candidate_stored_verbatim(annot_db):
     con = db.connect(annot_db[0])
     assert con.execute("SELECT COUNT(*) FROM candidates WHERE completion = ?", (XSS,)).fetchone()[0] == 1
+
+
+def test_max_pairs_per_prompt_caps_comparisons(tmp_path):
+    """5 distinct candidates make C(5,2) = 10 pairs; a cap of 4 keeps a seeded 4 of them,
+    and a re-import with more candidates adds none beyond the cap."""
+    rows = [{"prompt_id": "p", "prompt": "q", "completion": f"answer {k}", "components": {}}
+            for k in range(5)]
+    con = db.connect(tmp_path / "a.sqlite", create=True)
+    assert import_candidates(con, [write_jsonl(tmp_path / "a.jsonl", rows)]).new_comparisons == 10
+    con2 = db.connect(tmp_path / "b.sqlite", create=True)
+    path = write_jsonl(tmp_path / "b.jsonl", rows)
+    assert import_candidates(con2, [path], max_pairs_per_prompt=4).new_comparisons == 4
+    more = rows + [{"prompt_id": "p", "prompt": "q", "completion": "answer 5", "components": {}}]
+    rep = import_candidates(con2, [write_jsonl(tmp_path / "c.jsonl", more)], max_pairs_per_prompt=4)
+    assert rep.new_candidates == 1 and rep.new_comparisons == 0

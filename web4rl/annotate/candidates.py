@@ -165,6 +165,7 @@ def import_candidates(
     *,
     overlap: float = 0.1,
     seed: int = 0,
+    max_pairs_per_prompt: int | None = None,
     judge: Any = None,
 ) -> ImportReport:
     """Import sample rows as comparisons, in one transaction (all or nothing).
@@ -173,11 +174,15 @@ def import_candidates(
         con: an open annotation database.
         files: JSONL files of sample or scored rows.
         overlap: share of the new comparisons labelled by two annotators (agreement).
-        seed: seed of the A/B order, the queue order and the overlap draw.
+        seed: seed of the A/B order, the queue order, the overlap and the pair draw.
+        max_pairs_per_prompt: at most this many comparisons per prompt (a seeded draw among
+            its pairs, counting comparisons already stored); ``None`` keeps every pair.
         judge: the judge used for rows without components (default: Judge without Biome).
     """
     if not 0.0 <= overlap <= 1.0:
         raise ValueError(f"overlap must be in [0, 1], got {overlap}")
+    if max_pairs_per_prompt is not None and max_pairs_per_prompt < 1:
+        raise ValueError(f"max_pairs_per_prompt must be >= 1, got {max_pairs_per_prompt}")
     parsed = read_candidates(files)
     # Identical completions of one prompt (up to surrounding whitespace; empty ones too) are
     # dropped before scoring, so the judge never scores a duplicate.
@@ -189,7 +194,7 @@ def import_candidates(
             seen.add(key)
             cands.append(c)
     dupes = len(parsed) - len(cands)
-    scored = add_judge_hints(cands)
+    scored = add_judge_hints(cands, judge)
     rng = random.Random(seed)
     new_cands = 0
     new_pairs: list[tuple[str, int, int]] = []
@@ -218,13 +223,23 @@ def import_candidates(
             distinct: dict[str, int] = {}
             for r in rows:
                 distinct.setdefault(r["completion"].strip(), r["id"])
+            have = con.execute(
+                "SELECT COUNT(*) FROM comparisons WHERE prompt_id = ?", (pid,)
+            ).fetchone()[0]
+            fresh = []
             for x, y in itertools.combinations(sorted(distinct.values()), 2):
                 exists = con.execute(
                     "SELECT 1 FROM comparisons WHERE (cand_a=? AND cand_b=?) OR (cand_a=? AND cand_b=?)",
                     (x, y, y, x),
                 ).fetchone()
                 if exists is None:
-                    new_pairs.append((pid, *((x, y) if rng.random() < 0.5 else (y, x))))
+                    fresh.append((pid, *((x, y) if rng.random() < 0.5 else (y, x))))
+            if max_pairs_per_prompt is not None:
+                # 5 candidates make 10 pairs; a cap keeps labelling cost per prompt bounded.
+                room = max(0, max_pairs_per_prompt - have)
+                if len(fresh) > room:
+                    fresh = rng.sample(fresh, room)
+            new_pairs.extend(fresh)
         rng.shuffle(new_pairs)  # queue order: prompts interleaved, not one prompt's pairs in a row
         n_overlap = round(overlap * len(new_pairs))
         overlap_idx = set(rng.sample(range(len(new_pairs)), n_overlap))

@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="preference rows with known answers, for certification")
     imp.add_argument("--overlap", type=float, default=0.1,
                      help="share of comparisons labelled by two annotators (default 0.1)")
+    imp.add_argument("--max-pairs-per-prompt", type=int, default=None, metavar="K",
+                     help="at most K comparisons per prompt (seeded draw; default: every pair)")
     imp.add_argument("--seed", type=int, default=0)
 
     add = sub.add_parser("add-annotator", help="create an annotator and print their access token")
@@ -82,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             con = db.connect(args.db, create=True)
             if args.files:
-                print(import_candidates(con, args.files, overlap=args.overlap, seed=args.seed))
+                print(import_candidates(con, args.files, overlap=args.overlap, seed=args.seed,
+                                        max_pairs_per_prompt=args.max_pairs_per_prompt))
             if args.gold:
                 print(f"{import_gold(con, args.gold, seed=args.seed)} new gold comparisons")
             return 0
