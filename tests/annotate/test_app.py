@@ -150,3 +150,22 @@ def test_stats_page_and_logout(annot_db):
     r = client.post("/logout", data={"csrf": csrf}, follow_redirects=False)
     assert r.headers["location"] == "/login"
     assert client.get("/label", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_refused_submit_does_not_prefill_another_comparison(annot_db):
+    """Bob posts a label for Alice's comparison: refused, and the page he gets back (his own
+    next comparison) does not carry the refused answer over."""
+    path, tokens = annot_db
+    alice, bob = _client(path, tokens["alice"]), _client(path, tokens["bob"])
+    _, _, cid_a = _page(alice)
+    _, csrf_b, cid_b = _page(bob)
+    r = bob.post(f"/label/{cid_a}", data={**_label("B"), "csrf": csrf_b})
+    assert r.status_code == 400 and f'action="/label/{cid_b}"' in r.text
+    assert "checked" not in r.text.split('id="label-form"')[1].split("</fieldset>")[0]
+
+
+def test_expired_session_is_signed_out(annot_db):
+    path, tokens = annot_db
+    client = _client(path, tokens["alice"])
+    db.connect(path).execute("UPDATE sessions SET created = created - 31 * 24 * 3600")
+    assert client.get("/label", follow_redirects=False).headers["location"] == "/login"

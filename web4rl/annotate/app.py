@@ -129,7 +129,7 @@ def create_app(
         sid, _ = got
         resp = RedirectResponse("/label", status_code=303)
         resp.set_cookie(COOKIE, sid, httponly=True, samesite="strict", secure=secure_cookies,
-                        max_age=30 * 24 * 3600)
+                        max_age=int(store.SESSION_TTL_S))
         return resp
 
     async def logout(request: Request) -> Response:
@@ -161,7 +161,10 @@ def create_app(
         ctx: dict[str, Any] = {
             "name": sess["name"], "csrf": sess["csrf"], "progress": prog, "gold": gold,
             "tags": TAGS, "tag_keys": TAG_KEYS, "confidences": CONFIDENCES, "error": error,
-            "previous": previous or {}, "profile": profile,
+            "profile": profile,
+            # Refill the form only for the comparison it was sent for (never carry one
+            # comparison's answer over to another).
+            "previous": previous if previous and previous.get("_cid") == cid else {},
         }
         if cid is None:
             if gold:
@@ -176,8 +179,9 @@ def create_app(
         data = await check_post(request, sess)
         if isinstance(data, Response):
             return data
+        cid = int(request.path_params["cid"])
+        data["_cid"] = cid
         try:
-            cid = int(request.path_params["cid"])
             label = store.validate_label(data, require_justification=require_justification)
             await db(store.submit_label, cid, sess["annotator_id"], label)
         except store.LabelError as err:

@@ -22,6 +22,7 @@ from web4rl.annotate.db import CHOICES, CONFIDENCES, TAGS, hash_token, now, tran
 
 MAX_JUSTIFICATION = 4000
 LEASE_S = 3600.0
+SESSION_TTL_S = 30 * 24 * 3600.0
 
 
 class LabelError(ValueError):
@@ -62,13 +63,13 @@ def login(con: sqlite3.Connection, token: str) -> tuple[str, str] | None:
 
 
 def session(con: sqlite3.Connection, sid: str | None) -> sqlite3.Row | None:
-    """``(annotator_id, name, csrf)`` of a session id, or None."""
+    """``(annotator_id, name, csrf)`` of a live session id (younger than SESSION_TTL_S), or None."""
     if not sid:
         return None
     return con.execute(
         "SELECT s.annotator_id, a.name, s.csrf FROM sessions s JOIN annotators a"
-        " ON a.id = s.annotator_id WHERE s.sid = ?",
-        (sid,),
+        " ON a.id = s.annotator_id WHERE s.sid = ? AND s.created > ?",
+        (sid, now() - SESSION_TTL_S),
     ).fetchone()
 
 
