@@ -170,7 +170,6 @@ def create_app(
             if gold:
                 ctx["result"] = await db(certification_result, aid)
             return page(request, "done.html", ctx, status)
-        await db(store.mark_shown, cid, aid)
         ctx["c"] = comparison_ctx(await db(store.comparison_view, cid))
         return page(request, "label.html", ctx, status)
 

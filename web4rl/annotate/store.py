@@ -131,21 +131,14 @@ def next_comparison(
             ).fetchone()
         if row is None:
             return None
+        # Claimed while the page is built, so the claim time is when it was first shown: the
+        # start of the time per comparison (a reload keeps the first time).
         con.execute(
-            "INSERT INTO assignments (comparison_id, annotator_id, assigned_at) VALUES (?,?,?)",
-            (row[0], annotator_id, t),
+            "INSERT INTO assignments (comparison_id, annotator_id, assigned_at, shown_at)"
+            " VALUES (?,?,?,?)",
+            (row[0], annotator_id, t, t),
         )
         return int(row[0])
-
-
-def mark_shown(con: sqlite3.Connection, comparison_id: int, annotator_id: int) -> None:
-    """Record when the comparison was first shown (the start of its time per comparison)."""
-    with transaction(con):
-        con.execute(
-            "UPDATE assignments SET shown_at = ? WHERE comparison_id = ? AND annotator_id = ?"
-            " AND shown_at IS NULL",
-            (now(), comparison_id, annotator_id),
-        )
 
 
 @dataclass(frozen=True)
