@@ -9,10 +9,9 @@ pytest.importorskip("httpx")
 pytest.importorskip("multipart")
 from starlette.testclient import TestClient  # noqa: E402
 
+from tests.annotate.helpers import XSS  # noqa: E402
 from web4rl.annotate import db  # noqa: E402
 from web4rl.annotate.app import create_app  # noqa: E402
-
-from .conftest import XSS  # noqa: E402
 
 
 def _client(path, token=None):

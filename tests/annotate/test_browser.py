@@ -23,11 +23,10 @@ pytest.importorskip("multipart")
 uvicorn = pytest.importorskip("uvicorn")
 sync_api = pytest.importorskip("playwright.sync_api")
 
+from tests.annotate.helpers import XSS  # noqa: E402
 from web4rl.annotate import db  # noqa: E402
 from web4rl.annotate.app import create_app  # noqa: E402
 from web4rl.annotate.export import export_pairs  # noqa: E402
-
-from .conftest import XSS  # noqa: E402
 
 CHROMIUM = os.environ.get("WEB4RL_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -4,11 +4,10 @@ import json
 
 import pytest
 
+from tests.annotate.helpers import XSS, sample_rows, write_jsonl
 from web4rl.annotate import db, store
 from web4rl.annotate.candidates import import_candidates
 from web4rl.cli import main as web4rl_main
-
-from .conftest import XSS, sample_rows, write_jsonl
 
 BROKEN = '{"tool": "read_file", "args": {"target_file": "src/a.ts"'
 LABEL = store.LabelInput("A", ("verbose",), "high", "A reads the file.", 3.0)

@@ -4,11 +4,10 @@ import json
 
 import pytest
 
+from tests.annotate.helpers import gold_rows, sample_rows, write_jsonl
 from web4rl.annotate import db, render, store
 from web4rl.annotate.stats import compute_stats, format_stats
 from web4rl.cli import main as web4rl_main
-
-from .conftest import gold_rows, sample_rows, write_jsonl
 
 
 def test_code_is_highlighted_and_escaped():
