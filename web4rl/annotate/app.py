@@ -27,6 +27,7 @@ from web4rl.annotate import render, store
 from web4rl.annotate.agreement import CERTIFY_KAPPA, cohen_kappa, kappa_verdict
 from web4rl.annotate.db import CONFIDENCES, TAGS, ConnectionPool
 from web4rl.annotate.stats import compute_stats
+from web4rl.chat import as_messages
 
 try:  # the `annotate` extra; the rest of the package works without it
     from starlette.applications import Starlette
@@ -145,8 +146,7 @@ def create_app(
     def comparison_ctx(view: dict[str, Any]) -> dict[str, Any]:
         for side in ("a", "b"):
             view[side]["view"] = render.segments(view[side]["completion"], profile)
-        prompt = view["prompt"]
-        view["messages"] = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+        view["messages"] = as_messages(view["prompt"])
         view["context"] = render.task_context(view["task"])
         return view
 
