@@ -130,3 +130,15 @@ def test_task_context_resolves_builtin_ids_and_inline_tasks():
     assert ctx["id"] == task.id and ctx["initial_files"] == dict(task.initial_files)
     assert render.task_context({"initial_files": {"a.ts": "x"}})["initial_files"] == {"a.ts": "x"}
     assert render.task_context("no/such-task") is None and render.task_context(None) is None
+
+
+def test_app_and_stats_load_without_the_training_stack():
+    """`python -m web4rl.annotate.cli serve|stats|add-annotator` starts in about a second:
+    the app, the store and the stats never import torch, Lightning or transformers."""
+    import subprocess
+    import sys
+
+    code = ("import sys, web4rl.annotate.app, web4rl.annotate.cli, web4rl.annotate.stats; "
+            "print(sorted(m for m in ('torch', 'lightning', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

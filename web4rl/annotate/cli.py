@@ -18,8 +18,6 @@ import argparse
 import sqlite3
 import sys
 
-from web4rl.data.records import DataValidationError
-
 DEFAULT_DB = "annotations.sqlite"
 
 
@@ -113,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(rep)
             return 0
-    except (DataValidationError, FileNotFoundError, ValueError, sqlite3.DatabaseError, ImportError) as err:
+    # DataValidationError (bad rows, naming file:line:field) is a ValueError. It is not imported
+    # here: web4rl.data pulls in torch and Lightning, which serve/stats/add-annotator do not need.
+    except (FileNotFoundError, ValueError, sqlite3.DatabaseError, ImportError) as err:
         print(f"web4rl annotate {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 2
