@@ -61,6 +61,8 @@ def test_cli_import_bad_row_names_file_line_field(tmp_path, capsys):
     assert db.connect(dbp).execute("SELECT COUNT(*) FROM candidates").fetchone()[0] == 0
     assert web4rl_main(["annotate", "stats", "--db", str(tmp_path / "missing.sqlite")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    assert web4rl_main(["annotate", "stats", "--db", str(bad)]) == 2  # a JSONL file as --db
+    assert f"{bad} is not an annotation database" in capsys.readouterr().err
 
 
 def test_overlap_comparisons_get_two_distinct_annotators_others_one(annot_db):

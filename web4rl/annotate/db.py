@@ -135,7 +135,11 @@ def connect(path: str | Path, *, create: bool = False) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN ourselves, so every write is one explicit transaction.
     con = sqlite3.connect(str(path), timeout=10.0, isolation_level=None, check_same_thread=False)
     con.row_factory = sqlite3.Row
-    con.execute("PRAGMA journal_mode=WAL")
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.DatabaseError as err:  # e.g. a JSONL file given as --db
+        con.close()
+        raise ValueError(f"{path} is not an annotation database ({err})") from None
     con.execute("PRAGMA foreign_keys=ON")
     # NORMAL in WAL mode: a committed transaction survives a process crash (an OS crash may lose
     # the last commits, never corrupt the file).
