@@ -41,6 +41,23 @@ def strip_wrapper_prefixes(name: str) -> str:
     return name
 
 
+@contextlib.contextmanager
+def preserve_modes(module: nn.Module) -> Iterator[None]:
+    """Record the train/eval flag of ``module`` and of every submodule, restore each on exit.
+
+    A top-level ``module.train(flag)`` cannot undo an ``eval()``: it sets one flag on every
+    submodule, losing a mix such as a training adapter over an eval-mode part. Use this around
+    anything that switches modes (reference pass, sampling) so the caller's modes survive,
+    exceptions included.
+    """
+    modes = [(m, m.training) for m in module.modules()]
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
 class PolicyConfigError(ValueError):
     """A policy setting that cannot work (missing adapter directory, bad dtype, ...)."""
 
@@ -153,6 +170,11 @@ class Policy(nn.Module):
             base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             base.config.use_cache = False
         self.model = self._attach_adapter(base, adapter_dir)
+        # from_pretrained returns the base in eval mode and load_adapter(is_trainable=False)
+        # puts the whole PeftModel in eval mode; HF gradient checkpointing and LoRA dropout
+        # only act in train mode. Start in train mode, as every nn.Module (and the tiny model
+        # built from config) does; PolicyModule re-asserts it before every training step.
+        self.train()
 
     # ------------------------------------------------------------------ construction
     @staticmethod
@@ -214,32 +236,37 @@ class Policy(nn.Module):
         return [p for p in self.parameters() if p.requires_grad]
 
     @contextlib.contextmanager
+    def eval_mode(self) -> Iterator[None]:
+        """Run the block with every module in eval mode (no dropout), then give each module
+        back its own previous mode (see ``preserve_modes``). For reference passes, sampling
+        and scoring inside a training run."""
+        with preserve_modes(self):
+            self.eval()
+            yield
+
+    @contextlib.contextmanager
     def reference(self) -> Iterator[None]:
         """Run the block as the reference policy, under no_grad, then restore the trainable one.
 
         Fresh adapter: the adapter is disabled (reference = base model). Continued adapter: the
         frozen copy of the starting adapter is activated. Either way no second model exists.
-        The reference runs in eval mode (no dropout), so its log-probs are deterministic.
+        The reference runs in eval mode (no dropout), so its log-probs are deterministic;
+        afterwards every module is back in its own previous mode.
         """
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                if not self.has_reference_adapter:
-                    with self.model.disable_adapter():
-                        yield
-                    return
-                # set_adapter flips requires_grad flags; remember and restore them exactly.
-                flags = [(p, p.requires_grad) for p in self.model.parameters()]
-                self.model.set_adapter(REFERENCE_ADAPTER, inference_mode=True)
-                try:
+        with self.eval_mode(), torch.no_grad():
+            if not self.has_reference_adapter:
+                with self.model.disable_adapter():
                     yield
-                finally:
-                    self.model.set_adapter(TRAINABLE_ADAPTER)
-                    for p, flag in flags:
-                        p.requires_grad_(flag)
-        finally:
-            self.model.train(was_training)
+                return
+            # set_adapter flips requires_grad flags; remember and restore them exactly.
+            flags = [(p, p.requires_grad) for p in self.model.parameters()]
+            self.model.set_adapter(REFERENCE_ADAPTER, inference_mode=True)
+            try:
+                yield
+            finally:
+                self.model.set_adapter(TRAINABLE_ADAPTER)
+                for p, flag in flags:
+                    p.requires_grad_(flag)
 
     # ------------------------------------------------------------------ compute
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -289,10 +316,8 @@ class Policy(nn.Module):
             torch.manual_seed(seed)
         rendered = [self.render_prompt(p) for p in prompts for _ in range(n)]
         device = next(self.model.parameters()).device
-        was_training = self.model.training
-        self.model.eval()
         texts: list[str] = []
-        try:
+        with self.eval_mode():
             for start in range(0, len(rendered), sampling.batch_size):
                 chunk = rendered[start : start + sampling.batch_size]
                 enc = self.tokenizer(
@@ -313,8 +338,6 @@ class Policy(nn.Module):
                 )
                 new_tokens = out[:, enc["input_ids"].shape[1] :]
                 texts.extend(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
-        finally:
-            self.model.train(was_training)
         return [texts[i * n : (i + 1) * n] for i in range(len(prompts))]
 
     # ------------------------------------------------------------------ persistence

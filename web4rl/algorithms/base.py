@@ -114,6 +114,13 @@ class PolicyModule(L.LightningModule):
                       on_epoch=not on_step, batch_size=batch_size, sync_dist=not on_step)
         return loss
 
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        # Every training step runs the whole policy in train mode, frozen base included: HF
+        # gradient checkpointing and LoRA dropout act only in train mode, and a model loaded
+        # with from_pretrained (or a callback / sampler that left it in eval) would otherwise
+        # train silently without them. Dropout-free bases compute the same either way.
+        self.policy.train()
+
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         return self._shared_step(batch, "train")
 
