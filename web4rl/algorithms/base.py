@@ -17,7 +17,7 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.strategies import FSDPStrategy
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 from web4rl.policy import Policy, strip_wrapper_prefixes
 
@@ -35,6 +35,19 @@ def collect_rng_states() -> dict[str, Any]:
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
+
+
+def gather_rng_states(world_size: int) -> list[dict[str, Any]]:
+    """Every rank's RNG streams, indexed by global rank. A collective when ``world_size > 1``:
+    every rank must call it (Lightning runs ``on_save_checkpoint`` on all ranks). Each rank
+    advances its own streams (its CUDA device's generator, dropout on its own data), so one
+    rank's states restored everywhere would not resume bit-exactly."""
+    states = collect_rng_states()
+    if world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized():
+        gathered: list[Any] = [None] * world_size
+        torch.distributed.all_gather_object(gathered, states)
+        return gathered
+    return [states]
 
 
 def restore_rng_states(states: dict[str, Any]) -> None:
@@ -176,8 +189,10 @@ class PolicyModule(L.LightningModule):
         checkpoint["state_dict"] = {
             k: v for k, v in checkpoint["state_dict"].items() if k in trainable
         }
-        # Exact resume needs the RNG streams too (LoRA dropout, sampling, shuffling).
-        checkpoint["web4rl_rng_states"] = collect_rng_states()
+        # Exact resume needs the RNG streams too (LoRA dropout, sampling, shuffling): one
+        # entry per rank, in global rank order.
+        world_size = self.trainer.world_size if self._trainer is not None else 1
+        checkpoint["web4rl_rng_states"] = gather_rng_states(world_size)
 
     def _trainable_names(self) -> set[str]:
         # State-dict keys never carry FSDP wrapper segments; parameter names under FSDP do.
@@ -191,8 +206,19 @@ class PolicyModule(L.LightningModule):
                 f"checkpoint lacks {len(missing)} trainable tensors (first: {missing[0]}); "
                 "was it written for another adapter configuration?"
             )
-        if "web4rl_rng_states" in checkpoint:
-            restore_rng_states(checkpoint["web4rl_rng_states"])
+        self._restore_rng(checkpoint.get("web4rl_rng_states"))
+
+    def _restore_rng(self, states: list[dict[str, Any]] | dict[str, Any] | None) -> None:
+        if isinstance(states, dict):  # written before per-rank states (a single dict)
+            states = [states]
+        if not states:
+            return
+        world_size = self.trainer.world_size if self._trainer is not None else 1
+        if len(states) != world_size:
+            rank_zero_warn(f"web4rl: checkpoint holds RNG states of {len(states)} rank(s), this "
+                           f"run has {world_size}; the resume is not bit-exact")
+        if self.global_rank < len(states):
+            restore_rng_states(states[self.global_rank])
 
     def on_fit_end(self) -> None:
         adapter_dir = self.hparams.adapter_dir
