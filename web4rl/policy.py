@@ -58,6 +58,23 @@ def preserve_modes(module: nn.Module) -> Iterator[None]:
             m.training = training
 
 
+def trainable_state_names(module: nn.Module) -> set[str]:
+    """State-dict keys of ``module``'s trainable parameters. Parameter names under FSDP carry
+    wrapper segments; state-dict keys never do."""
+    return {strip_wrapper_prefixes(n) for n, p in module.named_parameters() if p.requires_grad}
+
+
+def require_trainable_keys(trainable: set[str], keys) -> None:
+    """Raise a clear KeyError when a checkpoint (its state-dict ``keys``) lacks trainable
+    tensors of the model being restored."""
+    missing = sorted(trainable - set(keys))
+    if missing:
+        raise KeyError(
+            f"checkpoint lacks {len(missing)} trainable tensors (first: {missing[0]}); "
+            "was it written for another adapter configuration?"
+        )
+
+
 class PolicyConfigError(ValueError):
     """A policy setting that cannot work (missing adapter directory, bad dtype, ...)."""
 

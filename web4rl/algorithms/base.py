@@ -19,7 +19,8 @@ import torch
 from lightning.pytorch.strategies import FSDPStrategy
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
-from web4rl.policy import Policy, strip_wrapper_prefixes
+from web4rl.distributed import sum_over_shard_group
+from web4rl.policy import Policy, require_trainable_keys, trainable_state_names
 
 Metrics = dict[str, torch.Tensor]
 
@@ -167,9 +168,11 @@ class PolicyModule(L.LightningModule):
                    if p.grad is not None]
         total = torch.stack(squares).sum() if squares else torch.zeros((), device=self.device)
         if isinstance(self.trainer.strategy, FSDPStrategy):
-            # Each rank holds a shard of every gradient: the squares add up across ranks.
-            # (Under DDP gradients are already identical on every rank.)
-            total = self.trainer.strategy.reduce(total, reduce_op="sum")
+            # Each rank holds its shard of the gradients: the squares add up over the shard
+            # group, not over replicas (NO_SHARD / HYBRID_SHARD). On the compute device: NCCL
+            # cannot reduce the CPU tensors CPU offload leaves. (Under DDP gradients are
+            # already identical on every rank.)
+            total = sum_over_shard_group(total.to(self.device), self.trainer.strategy.model)
         self.log("train/grad_norm", total.sqrt(), on_step=True, on_epoch=False)
         self.log("train/lr", optimizer.param_groups[0]["lr"], on_step=True, on_epoch=False)
 
@@ -195,17 +198,13 @@ class PolicyModule(L.LightningModule):
         checkpoint["web4rl_rng_states"] = gather_rng_states(world_size)
 
     def _trainable_names(self) -> set[str]:
-        # State-dict keys never carry FSDP wrapper segments; parameter names under FSDP do.
-        return {strip_wrapper_prefixes(n) for n, p in self.named_parameters() if p.requires_grad}
+        return trainable_state_names(self)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        trainable = self._trainable_names()
-        missing = sorted(trainable - set(checkpoint["state_dict"]))
-        if missing:
-            raise KeyError(
-                f"checkpoint lacks {len(missing)} trainable tensors (first: {missing[0]}); "
-                "was it written for another adapter configuration?"
-            )
+        # Lightning's FSDP strategy loads the weights itself and removes "state_dict" before
+        # this hook; LoraFSDPStrategy.load_checkpoint checks the trainable keys there instead.
+        if "state_dict" in checkpoint:
+            require_trainable_keys(self._trainable_names(), checkpoint["state_dict"])
         self._restore_rng(checkpoint.get("web4rl_rng_states"))
 
     def _restore_rng(self, states: list[dict[str, Any]] | dict[str, Any] | None) -> None:
