@@ -11,6 +11,7 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # 2-process runs: about a minute each on 2 cores
 
 
 @pytest.fixture(scope="module")
