@@ -15,7 +15,8 @@ import torch
 from tests.helpers import cpu_trainer, preference_rows, sft_rows, write_jsonl
 from web4rl.algorithms import DPO, ORPO, SFT
 from web4rl.data import PreferenceDataModule, SFTDataModule
-from web4rl.policy import LoraSettings, Policy, preserve_modes
+from web4rl.generation import eval_mode
+from web4rl.policy import LoraSettings, Policy
 from web4rl.tiny import build_tiny_model, load_tiny_tokenizer
 
 
@@ -168,11 +169,11 @@ def test_reference_restores_each_modules_own_mode(model_dir, adapter_dir):
         assert {name: m.training for name, m in policy.named_modules()} == before
 
 
-def test_preserve_modes_restores_after_an_error():
+def test_eval_mode_restores_each_mode_after_an_error():
     net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.5)).train()
     net[0].eval()
-    with pytest.raises(RuntimeError), preserve_modes(net):
-        net.train()
+    with pytest.raises(RuntimeError), eval_mode(net):
+        assert not any(m.training for m in net.modules())
         raise RuntimeError("boom")
     assert [m.training for m in net.modules()] == [True, False, True]
 
