@@ -3,9 +3,15 @@
 Lightning's own FSDPStrategy code runs (wrapping aside): fit, save a trainable-only
 checkpoint, validate from it, resume fit from it; with FULL_SHARD, once with a full checkpoint
 (one file) and once with a sharded (distributed) one. Each rank writes OUT/<config>-<r>.pt.
-(NO_SHARD is not run here: under Lightning's forward redirection FSDP asserts in the root's
-post-forward reshard on CPU, before and after issue 17; tests/fsdp_grad_norm_worker.py checks
-the NO_SHARD grad norm with plain FSDP.)
+(NO_SHARD is not run under Lightning: with its forward redirection FSDP asserts in the
+root's post-forward reshard on CPU, before and after issue 17.)
+
+Then, in the same processes, ``grad_norm_checks`` wraps the policy module with plain torch
+FSDP as LoraFSDPStrategy does (use_orig_params, LoraWrapPolicy) for FULL_SHARD, SHARD_GRAD_OP
+and NO_SHARD, sets every rank's local part of each trainable gradient to ones (what FSDP
+leaves when gradients are replicated and identical), and runs the module's own
+on_before_optimizer_step: the true norm is sqrt(number of trainable elements) whatever the
+sharding. Each rank writes OUT/gradnorm-<strategy>-<r>.pt.
 
 Two CPU-only patches, both outside the code under test: FSDP on CPU needs
 ``device_id=cpu`` (Lightning passes the device index, None on CPU), and FSDP's full state
@@ -15,6 +21,7 @@ CPU, so full-state-dict gathers here use ``offload_to_cpu=False``. On GPUs neith
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import lightning as L
 import lightning.fabric.strategies.fsdp as fabric_fsdp
@@ -118,6 +125,31 @@ def run(out: Path, dm, state_dict_type: str, sharding: str) -> None:
                out / f"{name}-{trainer.global_rank}.pt")
 
 
+def grad_norm_checks(out: Path, rank: int) -> None:
+    from torch.distributed.fsdp import ShardingStrategy
+
+    from web4rl.distributed import LoraWrapPolicy, decoder_layer_names
+
+    for name in ("FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD"):
+        module = make_module()
+        numel = sum(p.numel() for p in module.parameters() if p.requires_grad)
+        root = FSDP(module, sharding_strategy=ShardingStrategy[name], use_orig_params=True,
+                    auto_wrap_policy=LoraWrapPolicy(decoder_layer_names(module)),
+                    device_id=torch.device("cpu"))
+        strategy = LoraFSDPStrategy()
+        strategy.model = root
+        module._trainer = SimpleNamespace(strategy=strategy)
+        logged: dict[str, float] = {}
+        module.log = lambda key, value, _into=logged, **kw: _into.__setitem__(key, float(value))
+        for p in module.policy.trainable_parameters():
+            p.grad = torch.ones_like(p)  # this rank's part of the (replicated) gradient
+        optimizer = torch.optim.SGD(module.policy.trainable_parameters(), lr=0.1)
+        module.on_before_optimizer_step(optimizer)
+        torch.save({"grad_norm": logged["train/grad_norm"], "expected": numel ** 0.5,
+                    "strategy": str(root.sharding_strategy)},
+                   out / f"gradnorm-{name}-{rank}.pt")
+
+
 def main(out: Path) -> None:
     data_file = out / "pairs.jsonl"
     if not data_file.exists():  # rank 0 runs first, before the launcher starts rank 1
@@ -126,6 +158,7 @@ def main(out: Path) -> None:
                               max_prompt_length=64)
     run(out, dm, "full", "FULL_SHARD")
     run(out, dm, "sharded", "FULL_SHARD")
+    grad_norm_checks(out, torch.distributed.get_rank())
 
 
 if __name__ == "__main__":
