@@ -212,9 +212,7 @@ class Rollback(Callback):
             self._gate_reasons(trainer, at_start=True)
         states = getattr(self, "_apply_rng_at_batch", None)
         if states is not None:
-            from web4rl.algorithms.base import restore_rng_states
-
-            restore_rng_states(states)
+            pl_module.restore_rng(states)  # this rank's streams
             self._apply_rng_at_batch = None
 
     def state_dict(self) -> dict:
