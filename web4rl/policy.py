@@ -26,7 +26,15 @@ from web4rl.sequence import chunked_token_logps, token_logps
 
 TRAINABLE_ADAPTER = "default"
 REFERENCE_ADAPTER = "reference"
-DEFAULT_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+DEFAULT_TARGET_MODULES = (
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "o_proj",
+    "gate_proj",
+    "up_proj",
+    "down_proj",
+)
 DType = Literal["auto", "float32", "bfloat16", "float16"]
 
 
@@ -85,7 +93,9 @@ def _resolve_dtype(dtype: DType) -> torch.dtype | str:
     if dtype == "auto":
         return "auto"
     try:
-        return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+        return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[
+            dtype
+        ]
     except KeyError:
         raise PolicyConfigError(
             f"policy.dtype: {dtype!r} is not one of auto, float32, bfloat16, float16"
@@ -138,7 +148,9 @@ class Policy(nn.Module):
     ) -> None:
         super().__init__()
         if logits_chunk_size is not None and logits_chunk_size < 1:
-            raise PolicyConfigError(f"policy.logits_chunk_size: must be >= 1, got {logits_chunk_size}")
+            raise PolicyConfigError(
+                f"policy.logits_chunk_size: must be >= 1, got {logits_chunk_size}"
+            )
         self.logits_chunk_size = logits_chunk_size
         # Fail fast on cheap checks before loading (possibly) gigabytes of weights.
         adapter_dir = _check_adapter_dir(init_adapter) if init_adapter else None
@@ -150,7 +162,9 @@ class Policy(nn.Module):
         base = self._load_base(model_name, torch_dtype, attn_implementation, seed)
         if gradient_checkpointing:
             # Non-reentrant checkpointing works with frozen inputs (no enable_input_require_grads).
-            base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            base.gradient_checkpointing_enable(
+                gradient_checkpointing_kwargs={"use_reentrant": False}
+            )
             base.config.use_cache = False
         self.model = self._attach_adapter(base, adapter_dir)
 
@@ -244,7 +258,9 @@ class Policy(nn.Module):
     # ------------------------------------------------------------------ compute
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Logits [B, T, V] for right-padded input_ids/attention_mask [B, T]."""
-        return self.model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+        return self.model(
+            input_ids=input_ids, attention_mask=attention_mask, use_cache=False
+        ).logits
 
     def token_logps(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
@@ -261,10 +277,12 @@ class Policy(nn.Module):
                 "policy.logits_chunk_size: this model post-processes its logits "
                 "(softcapping/scale); use logits_chunk_size: null"
             )
-        hidden = causal_lm.model(input_ids=input_ids, attention_mask=attention_mask,
-                                 use_cache=False).last_hidden_state
-        return chunked_token_logps(hidden, causal_lm.get_output_embeddings(), labels,
-                                   self.logits_chunk_size)
+        hidden = causal_lm.model(
+            input_ids=input_ids, attention_mask=attention_mask, use_cache=False
+        ).last_hidden_state
+        return chunked_token_logps(
+            hidden, causal_lm.get_output_embeddings(), labels, self.logits_chunk_size
+        )
 
     # ------------------------------------------------------------------ sampling
     def render_prompt(self, prompt: str | list[dict]) -> str:
@@ -296,7 +314,10 @@ class Policy(nn.Module):
             for start in range(0, len(rendered), sampling.batch_size):
                 chunk = rendered[start : start + sampling.batch_size]
                 enc = self.tokenizer(
-                    chunk, return_tensors="pt", padding=True, padding_side="left",
+                    chunk,
+                    return_tensors="pt",
+                    padding=True,
+                    padding_side="left",
                     add_special_tokens=False,
                 ).to(device)
                 greedy = sampling.temperature <= 0

@@ -2,9 +2,9 @@
 
 import pytest
 
+from web4rl.safety import find_secret
 from web4rl.sim.execute import MAX_OUTPUT_CHARS, execute_action
 from web4rl.sim.fs import Workspace
-from web4rl.safety import find_secret
 from web4rl.sim.guardrails import check_command, check_guardrail
 
 FILES = {

@@ -13,7 +13,6 @@ from web4rl.sim.cli import main
 from web4rl.sim.curriculum import CurriculumScheduler, TaskGenerator
 from web4rl.sim.episode import Episode, verify_task
 from web4rl.sim.generators import generate_task
-from web4rl.sim.tools import PROFILE_NAMES
 from web4rl.sim.tasks import (
     CATEGORIES,
     DIFFICULTIES,
@@ -23,6 +22,7 @@ from web4rl.sim.tasks import (
     parse_tasks,
     task_from_dict,
 )
+from web4rl.sim.tools import PROFILE_NAMES
 
 BUILTIN = load_builtin_tasks()
 
