@@ -302,7 +302,100 @@ def _line_count(text: str) -> int:
 
 # ---------------------------------------------------------------------------- task builders
 # Each builder returns the task dict minus id/category/difficulty/max_steps.
+def _web4_variant(p: Project, rng: random.Random, difficulty: str) -> dict:
+    """Tasks built on the web4-only tools (open editor file, rule files, URL pages, diff)."""
+    e = p.domain.entity
+    if difficulty == "simple":
+        if rng.random() < 0.5:
+            path = rng.choice(sorted(f for f in p.files if f.startswith("src/")))
+            n = _line_count(p.files[path])
+            return {
+                "description": "Read the file open in my editor, then count its lines with a "
+                "terminal command.",
+                "open_file": path,
+                "expected_actions": [
+                    {"tool": "read_currently_open_file", "args": {}},
+                    {"tool": "run_terminal_cmd", "args": {"command": f"wc -l {path}"}},
+                ],
+                "success": [
+                    {"type": "tool_called", "tool": "read_currently_open_file"},
+                    {"type": "output_contains", "tool": "run_terminal_cmd", "text": f"{n} {path}"},
+                ],
+            }
+        rule = f"Load {e} data through the {p.hook} hook, never with fetch in components"
+        return {
+            "description": f"Save this as a project coding rule: {rule}.",
+            "expected_actions": [{"tool": "create_rule_block", "args": {"rule": rule}}],
+            "success": [
+                {
+                    "type": "file_contains",
+                    "path": f".continue/rules/load-{e.lower()}-data-through-the-{p.hook.lower()}.md",
+                    "text": rule,
+                }
+            ],
+        }
+    old_url = p.base_url
+    version = int(old_url[-1])
+    new_url = old_url[:-1] + str(version + 1)
+    if rng.random() < 0.5:
+        docs = f"https://docs.{_kebab(p.domain.app)}.dev/api"
+        page = (
+            f"# {p.domain.app} API\n\nBase URL: {new_url}\n\n"
+            f"{old_url} is deprecated.\n\n- GET {p.domain.api_path} lists {e.lower()}s\n"
+        )
+        return {
+            "description": f"Our API moved. Read the docs at {docs} and point API_BASE_URL in "
+            "src/api/client.ts at the base URL they give.",
+            "url_fixtures": {docs: page},
+            "expected_actions": [
+                {"tool": "fetch_url_content", "args": {"url": docs}},
+                {
+                    "tool": "search_replace",
+                    "args": {
+                        "file_path": "src/api/client.ts",
+                        "old_string": f'export const API_BASE_URL = "{old_url}";',
+                        "new_string": f'export const API_BASE_URL = "{new_url}";',
+                    },
+                },
+            ],
+            "success": [
+                {"type": "tool_called", "tool": "fetch_url_content"},
+                {"type": "file_contains", "path": "src/api/client.ts", "text": f'"{new_url}"'},
+            ],
+        }
+    return {
+        "description": f"Switch API_BASE_URL in src/api/client.ts to {new_url}, then show me "
+        "the diff of your change.",
+        "expected_actions": [
+            {
+                "tool": "search_replace",
+                "args": {
+                    "file_path": "src/api/client.ts",
+                    "old_string": f'"{old_url}"',
+                    "new_string": f'"{new_url}"',
+                },
+            },
+            {"tool": "view_diff", "args": {}},
+        ],
+        "success": [
+            {"type": "file_contains", "path": "src/api/client.ts", "text": f'"{new_url}"'},
+            {
+                "type": "output_contains",
+                "tool": "view_diff",
+                "text": f'+export const API_BASE_URL = "{new_url}";',
+            },
+        ],
+    }
+
+
+# Share of simple / medium tool_use tasks built on the web4-only tools. Under the cursor
+# profile the ones without a Cursor form (URL pages, diff) are redrawn by the TaskGenerator.
+WEB4_VARIANT_SHARE = 0.25
+
+
 def _tool_use(p: Project, rng: random.Random, difficulty: str) -> dict:
+    if difficulty in ("simple", "medium") and rng.random() < WEB4_VARIANT_SHARE:
+        return _web4_variant(p, rng, difficulty)
     if difficulty == "simple":
         variant = rng.randrange(3)
         if variant == 1:
