@@ -300,7 +300,7 @@ def test_episode_log_roundtrip_and_render(tmp_path, count_task):
 def test_read_log_errors_name_line(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"type": "start", "task": {}}\n{broken\n')
-    with pytest.raises(ValueError, match="line 2"):
+    with pytest.raises(ValueError, match=":2: malformed JSON"):
         read_log(bad)
     bad.write_text('{"type": "step"}\n')
     with pytest.raises(ValueError, match="before any start"):

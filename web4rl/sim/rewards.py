@@ -43,6 +43,8 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
+from web4rl.filetypes import JS_SUFFIXES, STYLE_SUFFIXES
+
 COMPONENT_NAMES: tuple[str, ...] = (
     "complete",
     "failed",
@@ -100,19 +102,7 @@ def zero_components() -> dict[str, float]:
     return dict.fromkeys(COMPONENT_NAMES, 0.0)
 
 
-_CODE_SUFFIXES = (
-    ".ts",
-    ".tsx",
-    ".js",
-    ".jsx",
-    ".mjs",
-    ".cjs",
-    ".css",
-    ".scss",
-    ".json",
-    ".md",
-    ".html",
-)
+_CODE_SUFFIXES = STYLE_SUFFIXES  # the one code-extension table (web4rl.filetypes)
 _VAR_DECL = re.compile(r"^\s*var\s", re.MULTILINE)
 MAX_LINE_CHARS = 120
 
@@ -142,7 +132,7 @@ def style_issues(path: str, text: str) -> list[str]:
         if len(line) > MAX_LINE_CHARS:
             issues.append(f"line {i}: longer than {MAX_LINE_CHARS} characters")
             break
-    if path.endswith((".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs")) and _VAR_DECL.search(text):
+    if path.endswith(JS_SUFFIXES) and _VAR_DECL.search(text):
         issues.append("uses `var` (use const/let)")
     if path.endswith(".json"):
         try:
