@@ -3,7 +3,8 @@
 One line per record, three record types::
 
     {"type": "start", "task": {...}, "seed": 0, "rewards": {...}, "tools": "web4",
-     "observation": "..."}  (the task as played: expected actions in the profile's tools)
+     "observation": "..."}  (the task in its canonical form, reloadable with as_task; "tools"
+     is the profile it was played in, Task.for_tools(tools) the translated form)
     {"type": "step", "step": 1, "action_text": "...", "actions": [...], "results": [...],
      "reward": 6.5, "components": {...}, "parse_error": null, "guardrail": null,
      "terminated": false, "truncated": false, "observation": "..."}
