@@ -33,6 +33,10 @@ Deviations from the seed's reward table that are kept, with the reason:
   failing a wrong call would be cheaper than making it work;
 - a schema failure of the expected tool costs ``schema_fail`` without ``wrong_tool`` (so "right
   tool, bad arguments" = -5 - 0.5 beats "wrong tool" or "not JSON" at -8.5);
+- ``edit_existing_file`` whose ``changes`` is a description ("Update imports to use
+  TypeScript", the real data's form) succeeds as a recorded no-op (the issue's semantics): it
+  earns the tool credit of a successful call but changes nothing, so the task's checks still
+  fail and repeating it is ``redundant``;
 - ``redundant`` and ``style_pass`` are this simulator's additions (DESIGN.md section 6 lists
   them; the seed's table does not define them precisely).
 """
