@@ -6,7 +6,8 @@
 The tiny model's own samples are noise (its base is random), so the shipped file stands in for
 policy samples with two candidates per prompt taken from the shipped preference pairs (the
 chosen and the rejected response of the first ``--prompts`` pairs), each scored by the judge
-(``web4rl.judges.Judge``, Biome off so the file does not depend on an installed linter). The
+(``web4rl.judges.Judge``, Biome off so the file does not depend on an installed linter; in the
+``cursor`` tool profile, the tools the shipped pairs speak, recorded in each row's ``tools``). The
 rows have the sample-row shape (prompt_id derived like ``web4rl sample``), so top1 keeps the
 better candidate when it clears the threshold and AWR weights both.
 """
@@ -35,7 +36,8 @@ def build(prompts: int) -> str:
             rows.append({
                 "prompt_id": derive_prompt_id(pair["prompt"]), "prompt": pair["prompt"],
                 "completion": pair[side], "temperature": None, "sample_index": index,
-                "category": pair.get("category"), "origin": f"preferences.jsonl:{line}:{side}",
+                "category": pair.get("category"), "tools": "cursor",
+                "origin": f"preferences.jsonl:{line}:{side}",
             })
     judge = Judge(use_linter=False)
     results = judge.score_batch([Sample.from_row(r) for r in rows])

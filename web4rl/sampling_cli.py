@@ -4,8 +4,8 @@
 
 Prompt rows: ``{"prompt_id"?, "prompt"}`` (a string or chat messages), SFT rows (prompt +
 completion, ``messages`` whose last assistant turn is dropped, Alpaca instruction/input) or
-preference rows (prompt + chosen + rejected); ``category``, ``task`` and ``expected_actions``
-are carried over (the judge uses them). A row without ``prompt_id`` gets a stable hash of its
+preference rows (prompt + chosen + rejected); ``category``, ``task``, ``expected_actions`` and
+``tools`` (the judge's tool profile for that row) are carried over (the judge uses them). A row without ``prompt_id`` gets a stable hash of its
 prompt (:func:`web4rl.data.reward_filtered.derive_prompt_id`); repeated prompts are sampled once.
 
 Output rows (DESIGN.md section 5): ``{"prompt_id", "prompt", "completion", "temperature",
@@ -36,7 +36,7 @@ from web4rl.data.io import iter_jsonl
 from web4rl.data.records import DataValidationError, Location, RowError
 from web4rl.data.reward_filtered import derive_prompt_id
 
-CARRIED = ("category", "task", "expected_actions")
+CARRIED = ("category", "task", "expected_actions", "tools")
 """Prompt-row fields copied into every sample row (the judge reads them)."""
 
 
@@ -302,6 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--limit", type=int, default=None, help="first N distinct prompts only")
     ap.add_argument("--score", action="store_true", help="score each row with the judge (reward, components)")
     ap.add_argument("--no-lint", action="store_true", help="with --score: do not run Biome")
+    from web4rl.sim.tools import PROFILE_NAMES
+
+    ap.add_argument("--tools", default=None, choices=PROFILE_NAMES,
+                    help="with --score: the judge's tool profile (default: the judge's); a prompt "
+                    "row's own tools field wins")
     ap.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return ap
 
@@ -355,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.score:
         from web4rl.judges import Judge
 
-        judge = Judge(use_linter=not args.no_lint)
+        judge = Judge(use_linter=not args.no_lint,
+                      **({"tools": args.tools} if args.tools else {}))
     stats = sample_to_file(
         policy, items, args.output, n=args.n, temperatures=args.temperatures,
         max_new_tokens=args.max_new_tokens, top_p=args.top_p, batch_size=args.batch_size,
