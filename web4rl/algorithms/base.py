@@ -19,6 +19,7 @@ import torch
 from lightning.pytorch.strategies import FSDPStrategy
 from lightning.pytorch.utilities import rank_zero_info
 
+from web4rl.options import constrain, output_dir_free
 from web4rl.policy import Policy, strip_wrapper_prefixes
 
 Metrics = dict[str, torch.Tensor]
@@ -54,6 +55,8 @@ def cosine_with_warmup(step: int, total_steps: int, warmup_steps: int, min_ratio
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+@constrain(lr="> 0", weight_decay=">= 0", betas="[0, 1)", warmup_ratio="[0, 1)",
+           min_lr_ratio="[0, 1]", adapter_dir=output_dir_free)
 class PolicyModule(L.LightningModule):
     """Base for SFT, ORPO, DPO, ... over one shared LoRA ``Policy``.
 

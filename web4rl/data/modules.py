@@ -43,6 +43,7 @@ from web4rl.data.tokenize import (
     tokenize_sft,
     warn_truncation,
 )
+from web4rl.options import constrain
 
 SPLITS = ("train", "val", "test")
 
@@ -104,6 +105,8 @@ class EpochShuffleSampler(RandomSampler):
         yield from torch.randperm(len(self.data_source), generator=g).tolist()
 
 
+@constrain(batch_size=">= 1", num_workers=">= 0", max_length=">= 2",
+           max_prompt_length="[1, max_length)", split_fractions="[0, 1]")
 class _TextDataModule(L.LightningDataModule):
     """Shared machinery; subclasses set the parser, tokenizer function, collator and defaults."""
 
