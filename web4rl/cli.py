@@ -468,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         if cause is None:
             raise
         for line in str(cause).splitlines() or [type(cause).__name__]:
-            print(f"web4rl: error: {line}", file=sys.stderr)
+            # One problem per line; indented lines continue the problem above them.
+            print(line if line.startswith(" ") else f"web4rl: error: {line}", file=sys.stderr)
         return 2
     return 0

@@ -46,6 +46,8 @@ def resolve_config(value: str) -> Path:
     path = Path(value).expanduser()
     if path.is_file():
         return path
+    if path.is_dir():
+        raise ConfigNotFound(f"config file {value} is a directory")
     shipped = shipped_configs()
     name = path.name[: -len(path.suffix)] if path.suffix in (".yaml", ".yml") else path.name
     # A bare name only: "configs/orpo_a100.yaml" also finds the shipped file when run elsewhere.
