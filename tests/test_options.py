@@ -193,3 +193,17 @@ def test_every_shipped_module_declares_its_ranges():
                         (Policy, "init_adapter"), (LoraSettings, "dropout"),
                         (TokenThroughput, "log_every_n_steps"), (PlainProgressBar, "every_seconds")]:
         assert option in rules_for(cls), (cls, option)
+
+
+def test_library_construction_is_checked_too():
+    """The same declarations guard library use: an algorithm built in Python with a bad value
+    fails at construction, naming the option, not later in the optimizer."""
+    from web4rl.algorithms import DPO
+    from web4rl.policy import Policy
+
+    policy = Policy("web4rl/tiny")
+    with pytest.raises(OptionError, match=r"^lr: must be > 0, got -1"):
+        DPO(policy=policy, lr=-1)
+    with pytest.raises(OptionError, match=r"label_smoothing: must be in \[0, 0.5\)"):
+        DPO(policy=policy, label_smoothing=0.7)
+    DPO(policy=policy, lr=1e-3, adapter_dir=".")  # the fit-only output check does not apply

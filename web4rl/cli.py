@@ -105,11 +105,13 @@ def configure_cpu_threads() -> None:
     import torch
 
     default = torch.get_num_threads()
-    threads = choose_cpu_threads(os.cpu_count() or 1, _busy_cores(), default)
+    busy = _busy_cores()
+    threads = choose_cpu_threads(os.cpu_count() or 1, busy, default)
     if threads != default:
         torch.set_num_threads(threads)
-    print(f"web4rl: {threads} torch CPU thread(s) ({os.cpu_count()} cores, others busy at start "
-          "taken into account; set OMP_NUM_THREADS to choose)", file=sys.stderr)
+    load = f", {busy:.1f} busy with other work" if busy is not None else ""
+    print(f"web4rl: {threads} torch CPU thread(s) ({os.cpu_count()} cores{load}; "
+          "OMP_NUM_THREADS=N chooses)", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- parser errors

@@ -19,7 +19,7 @@ import torch
 from lightning.pytorch.strategies import FSDPStrategy
 from lightning.pytorch.utilities import rank_zero_info
 
-from web4rl.options import constrain, output_dir_free
+from web4rl.options import check_options, constrain, output_dir_free
 from web4rl.policy import Policy, strip_wrapper_prefixes
 
 Metrics = dict[str, torch.Tensor]
@@ -87,6 +87,7 @@ class PolicyModule(L.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy"])
+        check_options(type(self), self.hparams)  # library use too: DPO(lr=-1) fails here
         self.policy = policy
         # Checkpoints carry only trainable weights, so loading must not demand the frozen base.
         self.strict_loading = False
