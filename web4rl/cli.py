@@ -27,6 +27,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 TOOL_COMMANDS = {
     "sim": ("web4rl.sim.cli:main", "play, list, validate and replay simulator episodes"),
     "score": ("web4rl.judges.cli:main", "score sampled completions with the automated judge"),
+    "adapters": ("web4rl.adapters.cli:main", "merge, average, stack, export (safetensors/GGUF), model card"),
 }
 
 # ckpt_path values Lightning resolves itself rather than reading a file.
@@ -336,10 +337,12 @@ class InputError(ValueError):
 
 def _input_errors() -> tuple[type[BaseException], ...]:
     from web4rl.data import DataValidationError
+    from web4rl.models import ModelSourceError
     from web4rl.options import OptionError
     from web4rl.policy import PolicyConfigError
 
-    return (InputError, OptionError, DataValidationError, PolicyConfigError, FileExistsError)
+    return (InputError, OptionError, DataValidationError, PolicyConfigError, ModelSourceError,
+            FileExistsError)
 
 
 def _raised_by_parser(err: BaseException) -> bool:

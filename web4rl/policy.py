@@ -22,6 +22,15 @@ from typing import Literal
 import torch
 from torch import nn
 
+from web4rl.generation import Completion, sample
+from web4rl.models import (
+    ModelSourceError,
+    Quantization,
+    is_smol,
+    load_gguf,
+    quantization_config,
+    resolve_smol,
+)
 from web4rl.options import adapter_dir_rule, constrain, local_model_rule, non_empty
 from web4rl.sequence import chunked_token_logps, token_logps
 
@@ -126,6 +135,10 @@ class Policy(nn.Module):
             positions at a time (checkpointed) instead of materialising all [B, T, V] logits;
             None = one full forward. Use it for large vocabularies at long context (a 7B Qwen
             at 4096 tokens needs ~40 GB for full fp32 logits of 8 pairs).
+        gguf_file: a GGUF checkpoint inside ``model_name`` (a directory): loaded dequantized
+            to ``dtype``, tokenizer from the same file (needs ``pip install 'web4rl[gguf]'``).
+        quantization: "nf4" or "int8" loads the base in 4/8 bits with bitsandbytes on CUDA
+            (QLoRA; compute dtype bf16); "none" everywhere else.
     """
 
     def __init__(
@@ -139,6 +152,8 @@ class Policy(nn.Module):
         seed: int = 0,
         tokenizer_name: str | None = None,
         logits_chunk_size: int | None = None,
+        gguf_file: str | None = None,
+        quantization: Quantization = "none",
     ) -> None:
         super().__init__()
         if logits_chunk_size is not None and logits_chunk_size < 1:
@@ -150,8 +165,27 @@ class Policy(nn.Module):
         self.model_name = model_name
         self.lora = lora or LoraSettings()
         self.init_adapter = str(adapter_dir) if adapter_dir else None
-        self.tokenizer = self._load_tokenizer(tokenizer_name or model_name)
-        base = self._load_base(model_name, torch_dtype, attn_implementation, seed)
+        try:
+            quant_config = quantization_config(
+                quantization, "cuda" if torch.cuda.is_available() else "cpu")
+            if gguf_file:
+                base, self.tokenizer = load_gguf(model_name, gguf_file, torch_dtype)
+                if tokenizer_name:
+                    self.tokenizer = self._load_tokenizer(tokenizer_name)
+                if self.tokenizer.pad_token is None:
+                    self.tokenizer.pad_token = self.tokenizer.eos_token
+            else:
+                self.tokenizer = self._load_tokenizer(tokenizer_name or model_name)
+                base = self._load_base(model_name, torch_dtype, attn_implementation, seed,
+                                       quant_config)
+        except ModelSourceError as err:
+            raise PolicyConfigError(str(err)) from None
+        if quant_config is not None:
+            from peft import prepare_model_for_kbit_training
+
+            base = prepare_model_for_kbit_training(
+                base, use_gradient_checkpointing=gradient_checkpointing,
+                gradient_checkpointing_kwargs={"use_reentrant": False})
         if gradient_checkpointing:
             # Non-reentrant checkpointing works with frozen inputs (no enable_input_require_grads).
             base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
@@ -166,6 +200,8 @@ class Policy(nn.Module):
         if is_tiny(name):
             tokenizer = load_tiny_tokenizer()
         else:
+            if is_smol(name):
+                name = str(resolve_smol())
             from transformers import AutoTokenizer
 
             tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=False)
@@ -174,7 +210,8 @@ class Policy(nn.Module):
         return tokenizer
 
     @staticmethod
-    def _load_base(name: str, torch_dtype, attn_implementation: str | None, seed: int) -> nn.Module:
+    def _load_base(name: str, torch_dtype, attn_implementation: str | None, seed: int,
+                   quant_config=None) -> nn.Module:
         from web4rl.tiny import build_tiny_model, is_tiny
 
         if is_tiny(name):
@@ -182,7 +219,13 @@ class Policy(nn.Module):
             return build_tiny_model(seed=seed, dtype=dtype, attn_implementation=attn_implementation)
         from transformers import AutoModelForCausalLM
 
+        if is_smol(name):
+            name = str(resolve_smol())
         kwargs = {"dtype": torch_dtype, "trust_remote_code": False}
+        if quant_config is not None:
+            # k-bit weights are placed on this process's GPU at load time (DDP: LOCAL_RANK)
+            kwargs.update(quantization_config=quant_config, dtype=torch.bfloat16,
+                          device_map={"": int(os.environ.get("LOCAL_RANK", 0))})
         if attn_implementation:
             kwargs["attn_implementation"] = attn_implementation
         return AutoModelForCausalLM.from_pretrained(name, **kwargs)
@@ -289,7 +332,11 @@ class Policy(nn.Module):
         messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
         return render_prompt(self.tokenizer, messages)
 
-    @torch.no_grad()
+    def sample(self, prompts: Sequence[str | list[dict]], **kwargs) -> list[Completion]:
+        """Sample completions with token ids, behaviour log-probs and finish reasons: the one
+        generation path (:func:`web4rl.generation.sample`; keyword arguments as there)."""
+        return sample(self, prompts, **kwargs)
+
     def generate(
         self,
         prompts: Sequence[str | list[dict]],
@@ -297,39 +344,16 @@ class Policy(nn.Module):
         sampling: SamplingSettings | None = None,
         seed: int | None = None,
     ) -> list[list[str]]:
-        """Sample ``n`` completions per prompt (batched, KV cache). Returns [len(prompts)][n]."""
+        """Sample ``n`` completion texts per prompt. Returns [len(prompts)][n]. A thin wrapper
+        over :meth:`sample`; ``seed=None`` draws the sampling seed from the global RNG."""
         sampling = sampling or SamplingSettings()
-        if seed is not None:
-            torch.manual_seed(seed)
-        rendered = [self.render_prompt(p) for p in prompts for _ in range(n)]
-        device = next(self.model.parameters()).device
-        was_training = self.model.training
-        self.model.eval()
-        texts: list[str] = []
-        try:
-            for start in range(0, len(rendered), sampling.batch_size):
-                chunk = rendered[start : start + sampling.batch_size]
-                enc = self.tokenizer(
-                    chunk, return_tensors="pt", padding=True, padding_side="left",
-                    add_special_tokens=False,
-                ).to(device)
-                greedy = sampling.temperature <= 0
-                out = self.model.generate(
-                    **enc,
-                    max_new_tokens=sampling.max_new_tokens,
-                    do_sample=not greedy,
-                    temperature=None if greedy else sampling.temperature,
-                    top_p=None if greedy else sampling.top_p,
-                    top_k=None,
-                    pad_token_id=self.tokenizer.pad_token_id,
-                    eos_token_id=self.tokenizer.eos_token_id,
-                    use_cache=True,
-                )
-                new_tokens = out[:, enc["input_ids"].shape[1] :]
-                texts.extend(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
-        finally:
-            self.model.train(was_training)
-        return [texts[i * n : (i + 1) * n] for i in range(len(prompts))]
+        if seed is None:
+            seed = int(torch.randint(0, 2**62, ()).item())
+        completions = self.sample(
+            prompts, n=n, temperatures=(sampling.temperature,), max_new_tokens=sampling.max_new_tokens,
+            top_p=sampling.top_p, batch_size=sampling.batch_size, seed=seed,
+        )
+        return [[c.text for c in completions[i * n : (i + 1) * n]] for i in range(len(prompts))]
 
     # ------------------------------------------------------------------ persistence
     def lora_state_dict(self) -> dict[str, torch.Tensor]:
@@ -348,25 +372,13 @@ class Policy(nn.Module):
         adapter_model.safetensors) plus the tokenizer, so ``PeftModel.from_pretrained`` and
         ``init_adapter`` both load it. ``state_dict`` overrides the live weights (FSDP gathers). Written to a temporary sibling, then renamed into place, so
         an interrupted save never leaves a half-written adapter."""
+        from web4rl.atomic import atomic_directory
+
         target = Path(directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        if tmp.exists():
-            import shutil
-
-            shutil.rmtree(tmp)
         extra = {"state_dict": state_dict} if state_dict is not None else {}
-        self.model.save_pretrained(
-            str(tmp), selected_adapters=[TRAINABLE_ADAPTER], safe_serialization=True, **extra
-        )
-        self.tokenizer.save_pretrained(str(tmp))
-        if target.exists():
-            import shutil
-
-            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-            target.rename(backup)
-            tmp.rename(target)
-            shutil.rmtree(backup)
-        else:
-            tmp.rename(target)
+        with atomic_directory(target) as tmp:
+            self.model.save_pretrained(
+                str(tmp), selected_adapters=[TRAINABLE_ADAPTER], safe_serialization=True, **extra
+            )
+            self.tokenizer.save_pretrained(str(tmp))
         return target
