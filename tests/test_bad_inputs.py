@@ -93,7 +93,8 @@ TRAINER_CASES = [
     ("unknown-option-yaml", lambda t: ["--config", _yaml_override(
         t, _set("model", "init_args", "policy", "init_args", "lora", "rank", value=8))],
      "lora.rank: unknown option"),
-    ("unknown-trainer-option", lambda t: ["--config", CONFIG, "--trainer.bogus", "1"], "--trainer.bogus"),
+    ("unknown-trainer-option", lambda t: ["--config", CONFIG, "--trainer.bogus", "1"],
+     "trainer.bogus: unknown option"),
     ("unknown-class-path", lambda t: ["--config", CONFIG, "--model", "web4rl.algorithms.Nope"],
      "web4rl.algorithms.Nope does not exist"),
     ("wrong-type-float", lambda t: ["--config", CONFIG, MODEL + "lr", "abc"],
@@ -262,3 +263,10 @@ def test_shell_reports_one_clean_line(extra, culprit, tmp_path):
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("web4rl: error")]
     assert len(errors) == 1 and errors[0].startswith(culprit), proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_no_config_at_all_points_to_the_shipped_ones(workdir, capsys):
+    code, err = _run(["fit"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "fit.model" in err and "python -m web4rl configs" in err
+    _assert_nothing_written(workdir)

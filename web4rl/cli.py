@@ -123,6 +123,8 @@ _SKIP = re.compile(r"^(Does not validate against any of the Union subtypes|Subty
 def condense_parser_error(message: str) -> tuple[str, str] | None:
     """(config key, problem) from jsonargparse's nested error text, or None when its shape is
     not recognised (the raw text is then shown)."""
+    if m := re.match(r"^unrecognized arguments: .*?--([\w.\[\]]+)", message.strip()):
+        return m.group(1), "unknown option"
     key: list[str] = []
     class_path: str | None = None
     leaf = None
@@ -182,6 +184,9 @@ class Web4Parser(LightningArgumentParser):
             return super().error(message, ex)
         condensed = condense_parser_error(message)
         text = f"{condensed[0]}: {condensed[1]}" if condensed else message.strip()
+        if "arguments are required" in text:
+            text += " (start from a shipped config, e.g. --config orpo_cpu.yaml; " \
+                    "python -m web4rl configs lists them)"
         parser = getattr(ex, "subcommand_parser", None) or self
         prog = parser.prog.replace(" [options]", "")
         sys.stderr.write(f"web4rl: error: {text}\n"
