@@ -207,3 +207,16 @@ def test_library_construction_is_checked_too():
     with pytest.raises(OptionError, match=r"label_smoothing: must be in \[0, 0.5\)"):
         DPO(policy=policy, label_smoothing=0.7)
     DPO(policy=policy, lr=1e-3, adapter_dir=".")  # the fit-only output check does not apply
+
+
+def test_adapter_dir_must_be_free_only_for_fit(tmp_path):
+    from web4rl.options import output_dir_free
+
+    (tmp_path / "adapter_config.json").write_text("{}")
+    taken = {"adapter_dir": str(tmp_path), "overwrite_adapter": False}
+    assert "already holds files" in output_dir_free(str(tmp_path), Context(taken, "fit"))
+    for stage in ("validate", "test", None):  # evaluating a finished run reads, never writes
+        assert output_dir_free(str(tmp_path), Context(taken, stage)) is None
+    allowed = {**taken, "overwrite_adapter": True}
+    assert output_dir_free(str(tmp_path), Context(allowed, "fit")) is None
+    assert output_dir_free(str(tmp_path / "new"), Context(taken, "fit")) is None
