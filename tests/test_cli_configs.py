@@ -105,6 +105,7 @@ def test_print_config_shows_every_option_and_help_shows_ranges(capsys):
 def test_the_wheel_ships_the_repository_configs(tmp_path):
     """`pip install` users get configs/ as web4rl/configs/ (setup.py's build step), byte for
     byte, including any config added to configs/ later."""
+    pytest.importorskip("setuptools")  # the build backend, used without build isolation
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
          "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=600)
