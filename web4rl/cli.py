@@ -147,7 +147,7 @@ def condense_parser_error(message: str) -> tuple[str, str] | None:
         break
     if not key or leaf is None:
         return None
-    path = "".join(key[:1] + key[1:])
+    path = "".join(key)
     if m := re.match(r"^Option '([^']+)' is not accepted$", leaf):
         sep = "." if class_path and _is_dataclass(class_path) else ".init_args."
         return path + sep + m.group(1), f"unknown option (not a parameter of {class_path})"
