@@ -22,6 +22,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from web4rl.chat import render_prompt  # the function; Policy.render_prompt below wraps it
 from web4rl.generation import Completion, sample
 from web4rl.models import (
     ModelSourceError,
@@ -327,8 +328,6 @@ class Policy(nn.Module):
     def render_prompt(self, prompt: str | list[dict]) -> str:
         """Chat-template a user prompt (or a message list) with the generation prompt appended,
         exactly as the data modules render training prompts."""
-        from web4rl.data.tokenize import render_prompt
-
         messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
         return render_prompt(self.tokenizer, messages)
 

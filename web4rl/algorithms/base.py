@@ -19,10 +19,9 @@ import torch
 from lightning.pytorch.strategies import FSDPStrategy
 from lightning.pytorch.utilities import rank_zero_info
 
+from web4rl.losses import Metrics
 from web4rl.options import check_options, constrain, output_dir_free
 from web4rl.policy import Policy, strip_wrapper_prefixes
-
-Metrics = dict[str, torch.Tensor]
 
 
 def collect_rng_states() -> dict[str, Any]:
@@ -209,23 +208,19 @@ class PolicyModule(L.LightningModule):
         rank_zero_info(f"web4rl: adapter written to {adapter_dir}")
 
 
-def _pad_right(t: torch.Tensor, length: int, value: int) -> torch.Tensor:
-    return torch.nn.functional.pad(t, (0, length - t.shape[1]), value=value)
-
-
 def stack_pair(batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Chosen rows then rejected rows as one [2B, T] batch, so both take a single forward pass.
 
-    Returns input_ids, attention_mask, labels, each [2B, T] with T = max of the two lengths;
-    rows 0..B-1 are chosen, B..2B-1 rejected.
+    Returns input_ids, attention_mask, labels, each [2B, T]; rows 0..B-1 are chosen, B..2B-1
+    rejected. The collator already pads both sides to one length T (the PreferenceBatch
+    contract), so this only concatenates.
     """
     chosen, rejected = batch.chosen, batch.rejected
-    length = max(chosen.input_ids.shape[1], rejected.input_ids.shape[1])
-    # Pad ids with 0: those positions are masked by attention_mask and labels anyway.
-    input_ids = torch.cat([_pad_right(chosen.input_ids, length, 0),
-                           _pad_right(rejected.input_ids, length, 0)])
-    attention_mask = torch.cat([_pad_right(chosen.attention_mask, length, 0),
-                                _pad_right(rejected.attention_mask, length, 0)])
-    labels = torch.cat([_pad_right(chosen.labels, length, -100),
-                        _pad_right(rejected.labels, length, -100)])
-    return input_ids, attention_mask, labels
+    if chosen.input_ids.shape != rejected.input_ids.shape:
+        raise ValueError(
+            "PreferenceBatch: chosen and rejected must be padded to one shape, got "
+            f"{tuple(chosen.input_ids.shape)} and {tuple(rejected.input_ids.shape)}"
+        )
+    return (torch.cat([chosen.input_ids, rejected.input_ids]),
+            torch.cat([chosen.attention_mask, rejected.attention_mask]),
+            torch.cat([chosen.labels, rejected.labels]))
