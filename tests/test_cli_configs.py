@@ -116,3 +116,14 @@ def test_the_wheel_ships_the_repository_configs(tmp_path):
                     if n.startswith("web4rl/configs/") and n.endswith(".yaml")}
     repository = {p.name: p.read_bytes() for p in (ROOT / "configs").glob("*.yaml")}
     assert packaged == repository
+
+
+def test_print_config_with_comments_shows_the_ranges(capsys):
+    """`--print_config=comments` (extra `comments`: ruamel.yaml) writes each option's help,
+    range included, above it."""
+    pytest.importorskip("ruamel.yaml")
+    with pytest.raises(SystemExit):
+        main(["fit", "--config", "dpo_cpu.yaml", "--print_config=comments"])
+    out = capsys.readouterr().out
+    assert "# cDPO flip probability in [0, 0.5); 0 = plain DPO. Range: [0, 0.5)." in out
+    assert "Range: > 0." in out and "lr: 0.001" in out
