@@ -66,6 +66,12 @@ def _full_adapter_dir(tmp: Path) -> str:
     return str(path)
 
 
+def _callback_index(name: str) -> int:
+    """Position of a callback in dpo_cpu.yaml's trainer.callbacks, by class name."""
+    callbacks = yaml.safe_load(Path(CONFIG).read_text())["trainer"]["callbacks"]
+    return next(i for i, c in enumerate(callbacks) if c["class_path"].endswith("." + name))
+
+
 def _set(*keys, value):
     def mutate(config):
         node = config
@@ -136,12 +142,15 @@ TRAINER_CASES = [
      "trainer.accumulate_grad_batches: must be >= 1"),
     ("grad-clip-negative", lambda t: ["--config", CONFIG, "--trainer.gradient_clip_val=-1"],
      "trainer.gradient_clip_val"),
-    ("callback-option", lambda t: ["--config", _yaml_override(
-        t, _set("trainer", "callbacks", 1, "init_args", "log_every_n_steps", value=0))],
-     "trainer.callbacks[1].init_args.log_every_n_steps: must be >= 1"),
-    ("checkpoint-callback-option", lambda t: ["--config", _yaml_override(
-        t, _set("trainer", "callbacks", 0, "init_args", "save_top_k", value=-2))],
-     "trainer.callbacks[0].init_args.save_top_k"),
+    ("callback-option", lambda t: ["--config", _yaml_override(t, _set(
+        "trainer", "callbacks", _callback_index("TokenThroughput"), "init_args",
+        "log_every_n_steps", value=0))],
+     f"trainer.callbacks[{_callback_index('TokenThroughput')}].init_args.log_every_n_steps: "
+     "must be >= 1"),
+    ("checkpoint-callback-option", lambda t: ["--config", _yaml_override(t, _set(
+        "trainer", "callbacks", _callback_index("GatedCheckpoint"), "init_args", "save_top_k",
+        value=-2))],
+     f"trainer.callbacks[{_callback_index('GatedCheckpoint')}].init_args.save_top_k"),
     ("adapter-dir-taken", lambda t: ["--config", CONFIG, MODEL + "overwrite_adapter", "false",
                                      MODEL + "adapter_dir", _full_adapter_dir(t)],
      "model.init_args.adapter_dir: "),

@@ -27,7 +27,10 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 TOOL_COMMANDS = {
     "sim": ("web4rl.sim.cli:main", "play, list, validate and replay simulator episodes"),
     "score": ("web4rl.judges.cli:main", "score sampled completions with the automated judge"),
+    "evaluate": ("web4rl.evaluation.cli:main", "generations, judge, gates and a report for adapters"),
+    "export-adapter": ("web4rl.callbacks.checkpoints:export_main", "write a checkpoint's adapter as a PEFT directory"),
     "adapters": ("web4rl.adapters.cli:main", "merge, average, stack, export (safetensors/GGUF), model card"),
+    "annotate": ("web4rl.annotate.cli:main", "label preference pairs in a web app; kappa; export"),
 }
 
 # ckpt_path values Lightning resolves itself rather than reading a file.
@@ -324,6 +327,13 @@ class Web4CLI(LightningCLI):
             callbacks = [*callbacks, PlainProgressBar()]
         return super()._instantiate_trainer(config, callbacks)
 
+    def fit(self, model, datamodule=None, ckpt_path=None, **kwargs) -> None:
+        """``trainer.fit`` plus the restores a Rollback callback asks for."""
+        from web4rl.callbacks.rollback import fit_with_rollback
+
+        fit_with_rollback(self.trainer, model, datamodule=datamodule, ckpt_path=ckpt_path,
+                          **kwargs)
+
 
 def _runs_on_cpu(accelerator: Any) -> bool:
     if accelerator == "cpu":
@@ -389,7 +399,7 @@ def _run_tool(name: str, argv: list[str]) -> int:
 
 
 def _usage() -> str:
-    tools = "\n".join(f"  {n:<9} {help_}" for n, (_, help_) in TOOL_COMMANDS.items())
+    tools = "\n".join(f"  {n:<15} {help_}" for n, (_, help_) in TOOL_COMMANDS.items())
     return (
         "usage: python -m web4rl {fit,validate,test} --config CONFIG [--key value ...]\n"
         "       python -m web4rl configs\n"
@@ -469,8 +479,13 @@ def main(argv: list[str] | None = None) -> int:
     if from_command_line:
         sys.argv[1:] = argv  # LightningCLI reads sys.argv itself (passing it too makes it warn)
     configure_wandb_mode()
+    from web4rl.callbacks.rollback import RollbackLimitReached
+
     try:
         Web4CLI(args=None if from_command_line else argv)
+    except RollbackLimitReached as err:
+        print(str(err), file=sys.stderr)  # checkpoints and the best safe adapter are kept
+        return 1
     except Exception as err:
         # Input mistakes get one line each, not a traceback; nothing was written. Anything
         # else (a failed model download, a bug) keeps its full traceback.
