@@ -110,7 +110,7 @@ TRAINER_CASES = [
     ("wrong-choice", lambda t: ["--config", CONFIG, DATA + "overlong_prompt", "drop"],
      "data.init_args.overlong_prompt"),
     # ---- option values (ranges and relations), all caught before the model is built
-    ("lr-negative", lambda t: ["--config", CONFIG, MODEL + "lr=-1"], "model.init_args.lr: must be > 0"),
+    ("lr-negative", lambda t: ["--config", CONFIG, MODEL + "lr=-1"], "model.init_args.lr: must be >= 0"),
     ("beta-zero", lambda t: ["--config", CONFIG, MODEL + "beta", "0"], "model.init_args.beta: must be > 0"),
     ("label-smoothing-half", lambda t: ["--config", CONFIG, MODEL + "label_smoothing", "0.5"],
      "label_smoothing: must be in [0, 0.5)"),
@@ -151,6 +151,11 @@ TRAINER_CASES = [
         "trainer", "callbacks", _callback_index("GatedCheckpoint"), "init_args", "save_top_k",
         value=-2))],
      f"trainer.callbacks[{_callback_index('GatedCheckpoint')}].init_args.save_top_k"),
+    ("gate-threshold-out-of-range", lambda t: ["--config", _yaml_override(t, _set(
+        "trainer", "callbacks", _callback_index("Rollback"), "init_args", "json_validity_min",
+        value=1.5))],
+     f"trainer.callbacks[{_callback_index('Rollback')}].init_args.json_validity_min: "
+     "must be in [0, 1]"),
     ("adapter-dir-taken", lambda t: ["--config", CONFIG, MODEL + "overwrite_adapter", "false",
                                      MODEL + "adapter_dir", _full_adapter_dir(t)],
      "model.init_args.adapter_dir: "),
@@ -258,7 +263,7 @@ def test_bad_tool_input(case, workdir, capsys):
 
 # ---- end to end, as typed in a shell: the two cases issue 18 found printing tracebacks
 @pytest.mark.parametrize("extra, culprit", [
-    (["--model.init_args.lr=-1"], "web4rl: error: model.init_args.lr: must be > 0, got -1.0"),
+    (["--model.init_args.lr=-1"], "web4rl: error: model.init_args.lr: must be >= 0, got -1.0"),
     (["--data.init_args.max_length", "16", "--data.init_args.max_prompt_length", "64"],
      "web4rl: error: data.init_args.max_prompt_length: must be in [1, max_length)"),
 ])

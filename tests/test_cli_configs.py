@@ -99,7 +99,7 @@ def test_print_config_shows_every_option_and_help_shows_ranges(capsys):
         main(["fit", "--model.help", "web4rl.algorithms.DPO"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "cDPO flip probability in [0, 0.5); 0 = plain DPO. Range: [0, 0.5)." in help_text
-    assert "peak learning rate of AdamW. Range: > 0." in help_text
+    assert "peak learning rate of AdamW. Range: >= 0." in help_text
 
 
 def test_the_wheel_ships_the_repository_configs(tmp_path):

@@ -202,7 +202,7 @@ def test_library_construction_is_checked_too():
     from web4rl.policy import Policy
 
     policy = Policy("web4rl/tiny")
-    with pytest.raises(OptionError, match=r"^lr: must be > 0, got -1"):
+    with pytest.raises(OptionError, match=r"^lr: must be >= 0, got -1"):
         DPO(policy=policy, lr=-1)
     with pytest.raises(OptionError, match=r"label_smoothing: must be in \[0, 0.5\)"):
         DPO(policy=policy, label_smoothing=0.7)

@@ -83,7 +83,7 @@ def cosine_with_warmup(step: int, total_steps: int, warmup_steps: int, min_ratio
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-@constrain(lr="> 0", weight_decay=">= 0", betas="[0, 1)", warmup_ratio="[0, 1)",
+@constrain(lr=">= 0", weight_decay=">= 0", betas="[0, 1)", warmup_ratio="[0, 1)",
            min_lr_ratio="[0, 1]", adapter_dir=output_dir_free)
 class PolicyModule(L.LightningModule):
     """Base for SFT, ORPO, DPO, ... over one shared LoRA ``Policy``.
