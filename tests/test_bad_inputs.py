@@ -238,14 +238,14 @@ def test_corpus_is_large_enough():
 # ---- the tools: simulator task files, judge sample rows
 TOOL_CASES = [
     ("sim-task-bad-json", lambda t: ["sim", "validate", _pairs_file(t, '{"id": "x"\n', "task.json")],
-     "task.json, line 2"),
+     "task.json:2"),
     ("sim-task-missing", lambda t: ["sim", "validate", str(t / "in" / "nope.json")], "nope.json"),
     ("score-row-missing-field", lambda t: ["score", _pairs_file(t, _lines({"prompt": "p"}), "s.jsonl"),
                                            "-o", str(t / "out" / "scored.jsonl"), "--no-progress"],
      "s.jsonl:1: field 'completion'"),
     ("score-not-utf8", lambda t: ["score", _pairs_file(t, b"\xff\xfe{}\n", "s.jsonl"),
                                   "-o", str(t / "out" / "scored.jsonl"), "--no-progress"],
-     "s.jsonl: not UTF-8"),
+     "s.jsonl:1: not valid UTF-8"),
     ("score-missing-file", lambda t: ["score", str(t / "in" / "gone.jsonl"), "--no-progress"], "gone.jsonl"),
 ]
 
