@@ -1,0 +1,39 @@
+"""PPO and GRPO: learning on a bandit, exact resume, value head persistence."""
+
+import pytest
+import torch
+
+from tests.bandit import BanditDataModule, bandit_success, favourite_text
+from tests.helpers import cpu_trainer, lora_and_base_params
+from web4rl.algorithms import GRPO, PPO
+from web4rl.policy import LoraSettings, Policy
+
+
+def _module(cls, tmp_path, **kwargs):
+    policy = Policy("web4rl/tiny", lora=LoraSettings(r=4, alpha=8, dropout=0.0))
+    defaults = dict(lr=2e-2, warmup_ratio=0.0, epochs=2, minibatch_size=8, kl_coef=0.0,
+                    adaptive_kl=False, adapter_dir=str(tmp_path / "adapter"))
+    defaults.update(kwargs)
+    return cls(policy=policy, **defaults)
+
+
+@pytest.mark.parametrize("cls", [GRPO, PPO])
+def test_online_rl_raises_bandit_reward(cls, tmp_path):
+    """Reward 1 for answers not starting with the initial favourite token (~53% at
+    temperature 0.1). A few dozen updates must lift the share on fresh samples (fixed seed)
+    by at least 25 points; base weights stay."""
+    torch.manual_seed(0)
+    module = _module(cls, tmp_path)
+    avoid = favourite_text(module.policy)
+    before = bandit_success(module.policy, avoid)
+    lora0, base0 = lora_and_base_params(module)
+    dm = BanditDataModule(avoid, num_updates=20)
+    cpu_trainer(tmp_path, max_epochs=1).fit(module, dm)
+    after = bandit_success(module.policy, avoid)
+    assert after >= before + 0.25, (before, after, dm.rewards)
+    lora1, base1 = lora_and_base_params(module)
+    assert all(torch.equal(base0[k], base1[k]) for k in base0 if not k.startswith("value_head"))
+    assert any(not torch.equal(lora0[k], lora1[k]) for k in lora0)
+    if cls is PPO:
+        assert (tmp_path / "adapter" / "value_head.pt").is_file()
+        assert module.value_head.weight.abs().sum() > 0
