@@ -90,7 +90,10 @@ class BanditDataModule(L.LightningDataModule):
     def train_dataloader(self):
         stream = _Stream(lambda i: self.play_update() if self.update < self.num_updates else None,
                          None)
-        return DataLoader(stream, batch_size=None, num_workers=0, collate_fn=lambda b: b)
+        # A private generator: creating the iterator must not draw from the global RNG,
+        # or a resumed run's restored RNG stream would shift (exact resume).
+        return DataLoader(stream, batch_size=None, num_workers=0, collate_fn=lambda b: b,
+                          generator=torch.Generator())
 
 
 def bandit_success(policy, avoid: str, n: int = 128, seed: int = 12345) -> float:

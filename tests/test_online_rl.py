@@ -37,3 +37,32 @@ def test_online_rl_raises_bandit_reward(cls, tmp_path):
     if cls is PPO:
         assert (tmp_path / "adapter" / "value_head.pt").is_file()
         assert module.value_head.weight.abs().sum() > 0
+
+
+def test_ppo_resume_mid_run_equals_uninterrupted(tmp_path):
+    """4 PPO updates in one go vs 2 updates, a checkpoint, and a resumed run to 4: the LoRA
+    weights, the value head and the KL coefficient are identical (adaptive KL on, so the
+    controller state matters; minibatch order comes from the restored global RNG)."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    def run(root, max_steps=-1, ckpt=None, callbacks=()):
+        torch.manual_seed(0)
+        module = _module(PPO, root, kl_coef=0.05, adaptive_kl=True, kl_horizon=10)
+        dm = BanditDataModule("zzz", num_updates=4, seed=7)
+        trainer = cpu_trainer(root, max_epochs=1, max_steps=max_steps, callbacks=list(callbacks),
+                              enable_checkpointing=bool(callbacks))
+        trainer.fit(module, dm, ckpt_path=ckpt)
+        return module
+
+    full = run(tmp_path / "a")
+    # 2 epochs x 2 minibatches = 4 optimizer steps per update: step 8 = after update 2.
+    saver = ModelCheckpoint(dirpath=tmp_path / "ck", every_n_train_steps=8, save_top_k=-1)
+    run(tmp_path / "b", max_steps=8, callbacks=[saver])  # interrupted after update 2
+    ckpts = sorted((tmp_path / "ck").glob("*step=8*.ckpt"))
+    assert ckpts, list((tmp_path / "ck").iterdir())
+    resumed = run(tmp_path / "c", ckpt=str(ckpts[0]))
+    a, b = dict(full.named_parameters()), dict(resumed.named_parameters())
+    for name, p in a.items():
+        if p.requires_grad:
+            assert torch.equal(p, b[name]), name
+    assert full.kl_ctl.value == resumed.kl_ctl.value != 0.05

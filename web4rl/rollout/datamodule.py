@@ -212,8 +212,14 @@ class RolloutDataModule(L.LightningDataModule):
     # ------------------------------------------------------------------ loaders
     def train_dataloader(self) -> DataLoader:
         stream = _Stream(lambda i: self.play_update(), self.num_updates)
-        return DataLoader(stream, batch_size=None, num_workers=0, collate_fn=lambda b: b)
+        # A private generator: creating the iterator must not draw from the global RNG,
+        # or a resumed run's restored RNG stream would shift (exact resume).
+        return DataLoader(stream, batch_size=None, num_workers=0, collate_fn=lambda b: b,
+                          generator=torch.Generator())
 
     def val_dataloader(self) -> DataLoader:
         stream = _Stream(self.play_heldout, None)
-        return DataLoader(stream, batch_size=None, num_workers=0, collate_fn=lambda b: b)
+        # A private generator: creating the iterator must not draw from the global RNG,
+        # or a resumed run's restored RNG stream would shift (exact resume).
+        return DataLoader(stream, batch_size=None, num_workers=0, collate_fn=lambda b: b,
+                          generator=torch.Generator())
