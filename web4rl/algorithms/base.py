@@ -108,10 +108,22 @@ class PolicyModule(L.LightningModule):
         loss, metrics = self.compute_loss(batch)
         batch_size = int(batch.index.numel())
         on_step = stage == "train"
-        self.log(f"{stage}/loss", loss.detach(), prog_bar=True, on_step=on_step,
-                 on_epoch=not on_step, batch_size=batch_size, sync_dist=not on_step)
-        self.log_dict({f"{stage}/{k}": v for k, v in metrics.items()}, on_step=on_step,
-                      on_epoch=not on_step, batch_size=batch_size, sync_dist=not on_step)
+        self.log(
+            f"{stage}/loss",
+            loss.detach(),
+            prog_bar=True,
+            on_step=on_step,
+            on_epoch=not on_step,
+            batch_size=batch_size,
+            sync_dist=not on_step,
+        )
+        self.log_dict(
+            {f"{stage}/{k}": v for k, v in metrics.items()},
+            on_step=on_step,
+            on_epoch=not on_step,
+            batch_size=batch_size,
+            sync_dist=not on_step,
+        )
         return loss
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
@@ -130,8 +142,11 @@ class PolicyModule(L.LightningModule):
         if fused is None:
             fused = bool(params) and params[0].is_cuda
         optimizer = torch.optim.AdamW(
-            params, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay,
-            betas=tuple(self.hparams.betas), fused=fused,
+            params,
+            lr=self.hparams.lr,
+            weight_decay=self.hparams.weight_decay,
+            betas=tuple(self.hparams.betas),
+            fused=fused,
         )
         total = max(1, int(self.trainer.estimated_stepping_batches))
         warmup = int(self.hparams.warmup_ratio * total)
@@ -143,8 +158,11 @@ class PolicyModule(L.LightningModule):
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # Total L2 norm of trainable grads before clipping (the Trainer clips after this hook).
-        squares = [p.grad.detach().float().pow(2).sum() for p in self.policy.trainable_parameters()
-                   if p.grad is not None]
+        squares = [
+            p.grad.detach().float().pow(2).sum()
+            for p in self.policy.trainable_parameters()
+            if p.grad is not None
+        ]
         total = torch.stack(squares).sum() if squares else torch.zeros((), device=self.device)
         if isinstance(self.trainer.strategy, FSDPStrategy):
             # Each rank holds a shard of every gradient: the squares add up across ranks.
@@ -153,8 +171,9 @@ class PolicyModule(L.LightningModule):
         self.log("train/grad_norm", total.sqrt(), on_step=True, on_epoch=False)
         self.log("train/lr", optimizer.param_groups[0]["lr"], on_step=True, on_epoch=False)
 
-    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None,
-                                    gradient_clip_algorithm=None) -> None:
+    def configure_gradient_clipping(
+        self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None
+    ) -> None:
         if gradient_clip_val and isinstance(self.trainer.strategy, FSDPStrategy):
             # Lightning's FSDP precision plugin refuses norm clipping; FSDP's own
             # clip_grad_norm_ computes the norm over all shards and clips in place.
@@ -196,8 +215,9 @@ class PolicyModule(L.LightningModule):
             # Sharded weights: every rank joins the gather, rank 0 alone receives and writes.
             from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
 
-            with FSDP.summon_full_params(strategy.model, writeback=False, rank0_only=True,
-                                         offload_to_cpu=True):
+            with FSDP.summon_full_params(
+                strategy.model, writeback=False, rank0_only=True, offload_to_cpu=True
+            ):
                 if self.trainer.is_global_zero:
                     self.policy.save_adapter(adapter_dir, self.policy.lora_state_dict())
         elif self.trainer.is_global_zero:
@@ -218,10 +238,16 @@ def stack_pair(batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     chosen, rejected = batch.chosen, batch.rejected
     length = max(chosen.input_ids.shape[1], rejected.input_ids.shape[1])
     # Pad ids with 0: those positions are masked by attention_mask and labels anyway.
-    input_ids = torch.cat([_pad_right(chosen.input_ids, length, 0),
-                           _pad_right(rejected.input_ids, length, 0)])
-    attention_mask = torch.cat([_pad_right(chosen.attention_mask, length, 0),
-                                _pad_right(rejected.attention_mask, length, 0)])
-    labels = torch.cat([_pad_right(chosen.labels, length, -100),
-                        _pad_right(rejected.labels, length, -100)])
+    input_ids = torch.cat(
+        [_pad_right(chosen.input_ids, length, 0), _pad_right(rejected.input_ids, length, 0)]
+    )
+    attention_mask = torch.cat(
+        [
+            _pad_right(chosen.attention_mask, length, 0),
+            _pad_right(rejected.attention_mask, length, 0),
+        ]
+    )
+    labels = torch.cat(
+        [_pad_right(chosen.labels, length, -100), _pad_right(rejected.labels, length, -100)]
+    )
     return input_ids, attention_mask, labels

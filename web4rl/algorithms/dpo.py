@@ -27,8 +27,12 @@ class DPO(PolicyModule):
     """
 
     def __init__(
-        self, *args, beta: float = 0.1, label_smoothing: float = 0.0,
-        precompute_reference: bool = False, **kwargs,
+        self,
+        *args,
+        beta: float = 0.1,
+        label_smoothing: float = 0.0,
+        precompute_reference: bool = False,
+        **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.beta = beta
@@ -61,8 +65,12 @@ class DPO(PolicyModule):
         policy_chosen, policy_rejected = self._pair_logps(batch)
         ref_chosen, ref_rejected = self.reference_logps(batch)
         loss, metrics = dpo_loss(
-            policy_chosen, policy_rejected, ref_chosen, ref_rejected,
-            beta=self.beta, label_smoothing=self.label_smoothing,
+            policy_chosen,
+            policy_rejected,
+            ref_chosen,
+            ref_rejected,
+            beta=self.beta,
+            label_smoothing=self.label_smoothing,
         )
         # log pi/ref summed over the chosen completion (dataset responses, not policy samples):
         # a drift signal, not the token-level KL the RL gates threshold.
@@ -76,13 +84,19 @@ class DPO(PolicyModule):
             return
         # Category balancing repeats pairs: compute each pair index once.
         first_position = {item.index: pos for pos, item in reversed(list(enumerate(dataset)))}
-        loader = DataLoader(Subset(dataset, sorted(first_position.values())),
-                            batch_size=self.trainer.datamodule.batch_size,
-                            collate_fn=self.trainer.datamodule.collator, num_workers=0)
+        loader = DataLoader(
+            Subset(dataset, sorted(first_position.values())),
+            batch_size=self.trainer.datamodule.batch_size,
+            collate_fn=self.trainer.datamodule.collator,
+            num_workers=0,
+        )
         rows: dict[int, torch.Tensor] = {}
         # fork_rng: this extra pass must not shift the RNG streams a resumed run restored.
         devices = [self.device] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices), self.trainer.precision_plugin.forward_context():
+        with (
+            torch.random.fork_rng(devices=devices),
+            self.trainer.precision_plugin.forward_context(),
+        ):
             for batch in loader:
                 batch = self.transfer_batch_to_device(batch, self.device, 0)
                 with self.policy.reference():
@@ -98,8 +112,10 @@ class DPO(PolicyModule):
         if not self.precompute_reference or self.trainer.datamodule is None:
             return
         if isinstance(self.trainer.strategy, FSDPStrategy):
-            rank_zero_warn("web4rl DPO: precompute_reference is ignored under FSDP; the "
-                           "reference pass runs in every step instead")
+            rank_zero_warn(
+                "web4rl DPO: precompute_reference is ignored under FSDP; the "
+                "reference pass runs in every step instead"
+            )
             return
         # Every rank computes the full table: one forward pass over the data, no collective
         # communication, and lookups by pair index stay local.

@@ -9,7 +9,8 @@ Accepted rows (DESIGN.md section 5):
 
 * SFT: ``{"prompt", "completion"}`` (``prompt`` a string or a list of chat messages) | ``{"messages": [{role, content}, ...]}`` whose last message
   is the assistant's (the completion) | Alpaca ``{"instruction", "input", "output"}``; optional
-  ``"category"``.
+  ``"category"``. An Alpaca row's ``task_type`` (the Web4 team's files) gives its category
+  when ``category`` is absent (:data:`ALPACA_CATEGORIES`; other task types are kept as named).
 * Preference: ``{"prompt", "chosen", "rejected", "category"?, "rejected_tags"?, "source"?}``;
   ``prompt`` is a string or a list of chat messages.
 
@@ -35,6 +36,23 @@ REJECTED_TAGS: tuple[str, ...] = (
     "ambiguous",
 )
 """The failure taxonomy of a rejected completion; any other tag is a validation error."""
+
+TAG_ALIASES: dict[str, str] = {"ambiguous_prompt": "ambiguous"}
+"""Annotation-guide spellings of rejected tags, mapped to the taxonomy."""
+
+ANNOTATION_TAGS: tuple[str, ...] = ("correct_tool",)
+"""Annotation-guide tags that describe the pair rather than a failure of the rejected side;
+accepted in ``rejected_tags`` and stored in :attr:`PreferenceRecord.annotation_tags`."""
+
+ALPACA_CATEGORIES: dict[str, str] = {
+    "tool_call": "tool_use",
+    "tool_neg": "tool_use",
+    "eval": "tool_use",
+    "style_core": "style",
+    "style_refactor": "style",
+    "guardrail": "guardrail",
+}
+"""Alpaca ``task_type`` (the Web4 team's SFT files) -> category (DESIGN.md section 5)."""
 
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 """Chat roles a message may have."""
@@ -138,6 +156,7 @@ class PreferenceRecord:
         source: optional provenance of the pair (e.g. ``"human"``, ``"rlaif"``), the row's
             ``"source"`` field.
         location: where the row came from.
+        annotation_tags: annotation-guide tags about the pair (:data:`ANNOTATION_TAGS`).
     """
 
     prompt: tuple[Message, ...]
@@ -147,6 +166,7 @@ class PreferenceRecord:
     rejected_tags: tuple[str, ...]
     source: str | None
     location: Location
+    annotation_tags: tuple[str, ...] = ()
 
 
 def prompt_key(prompt: tuple[Message, ...]) -> str:
@@ -320,6 +340,10 @@ def parse_sft_row(row: Any, location: Location) -> SFTRecord | list[RowError]:
             + keys,
         )
     category = _category(f)
+    if category is None and not f.has("category") and f.has("instruction"):
+        task_type = f.text("task_type", required=False)
+        if task_type is not None:
+            category = ALPACA_CATEGORIES.get(task_type, task_type)
     if f.errors or prompt is None or completion is None:
         return f.errors
     return SFTRecord(tuple(prompt), completion, category, location)
@@ -341,6 +365,7 @@ def parse_preference_row(row: Any, location: Location) -> PreferenceRecord | lis
     category = _category(f)
     source = f.text("source", required=False)
     tags: list[str] = []
+    notes: list[str] = []
     raw_tags = row.get("rejected_tags")
     if raw_tags is not None:
         if not isinstance(raw_tags, list):
@@ -349,15 +374,25 @@ def parse_preference_row(row: Any, location: Location) -> PreferenceRecord | lis
             for i, tag in enumerate(raw_tags):
                 if not isinstance(tag, str):
                     f.error(f"rejected_tags[{i}]", f"must be a string, got {_type_name(tag)}")
-                elif tag not in REJECTED_TAGS:
+                elif tag in ANNOTATION_TAGS:
+                    notes.append(tag)
+                elif TAG_ALIASES.get(tag, tag) not in REJECTED_TAGS:
+                    known = (*REJECTED_TAGS, *TAG_ALIASES, *ANNOTATION_TAGS)
                     f.error(
                         f"rejected_tags[{i}]",
-                        f"unknown tag {tag!r} (expected one of {', '.join(REJECTED_TAGS)})",
+                        f"unknown tag {tag!r} (expected one of {', '.join(known)})",
                     )
                 else:
-                    tags.append(tag)
+                    tags.append(TAG_ALIASES.get(tag, tag))
     if f.errors or prompt is None or chosen is None or rejected is None:
         return f.errors
     return PreferenceRecord(
-        tuple(prompt), chosen, rejected, category, tuple(tags), source, location
+        tuple(prompt),
+        chosen,
+        rejected,
+        category,
+        tuple(dict.fromkeys(tags)),
+        source,
+        location,
+        tuple(dict.fromkeys(notes)),
     )

@@ -74,12 +74,21 @@ from web4rl.judges.lint import BiomeLinter, LintResult
 from web4rl.judges.validators import (
     check_actions,
     looks_like_tool_call,
+    prose_outside_json,
     run_actions,
     task_succeeded,
     written_files,
 )
 from web4rl.metrics.text import tokenize
+from web4rl.sim.execute import TaskContext
 from web4rl.sim.tasks import TaskError, load_builtin_tasks
+from web4rl.sim.tools import (
+    DEFAULT_PROFILE,
+    PROFILE_NAMES,
+    ToolProfile,
+    get_profile,
+)
+from web4rl.sim.tools.translate import TranslationError, translate_actions, translate_check
 
 #: Categories whose prompts ask for a tool call (DESIGN.md section 5).
 TOOL_CATEGORIES = frozenset(
@@ -156,6 +165,10 @@ class Sample:
         expected_actions: the gold plan (normalized actions), optional.
         files: the task's initial files; None means no task workspace is known.
         success: the task's declarative success checks (web4rl.sim.tasks), optional.
+        tools: the tool profile the completion is judged in ("web4" / "cursor"); None: the
+            judge's own. Gold actions and checks written in the canonical task form are
+            translated to it.
+        open_file, url_fixtures: the task's editor file and URL pages (web4-only tools).
     """
 
     prompt: str
@@ -164,6 +177,9 @@ class Sample:
     expected_actions: tuple[dict[str, Any], ...] | None = None
     files: Mapping[str, str] | None = None
     success: tuple[dict[str, Any], ...] | None = None
+    tools: str | None = None
+    open_file: str | None = None
+    url_fixtures: Mapping[str, str] | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], where: str = "row") -> Sample:
@@ -177,6 +193,9 @@ class Sample:
         cat = row.get("category")
         if cat is not None and not isinstance(cat, str):
             raise ValueError(f"{where}: field 'category' must be a string")
+        tools = row.get("tools")
+        if tools is not None and tools not in PROFILE_NAMES:
+            raise ValueError(f"{where}: field 'tools' must be one of {', '.join(PROFILE_NAMES)}")
         task = row.get("task")
         if isinstance(task, str):
             task = _builtin_task(task, where)
@@ -215,7 +234,26 @@ class Sample:
             ):
                 raise ValueError(f"{where}: field 'task.success' must be a list of checks")
             success = tuple(dict(c) for c in success)
-        return cls(row["prompt"], row["completion"], cat, expected, files, success or None)
+        open_file = task.get("open_file") if task is not None else None
+        fixtures = task.get("url_fixtures") if task is not None else None
+        if open_file is not None and not isinstance(open_file, str):
+            raise ValueError(f"{where}: field 'task.open_file' must be a path")
+        if fixtures is not None and not (
+            isinstance(fixtures, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in fixtures.items())
+        ):
+            raise ValueError(f"{where}: field 'task.url_fixtures' must map URLs to text")
+        return cls(
+            row["prompt"],
+            row["completion"],
+            cat,
+            expected,
+            files,
+            success or None,
+            tools,
+            open_file,
+            fixtures,
+        )
 
 
 @cache
@@ -270,6 +308,8 @@ class Judge:
         hacking_thresholds: when the reward-hacking signals fire.
         max_prose_words: a code answer (fenced) with more words of prose around it than this
             gets one verbosity unit.
+        tools: tool profile completions are judged in, "web4" (default: the Web4 team's
+            tools) or "cursor"; a sample's own ``tools`` overrides it.
     """
 
     def __init__(
@@ -279,7 +319,9 @@ class Judge:
         linter: BiomeLinter | None = None,
         hacking_thresholds: hacking.HackingThresholds | None = None,
         max_prose_words: int = 12,
+        tools: str = DEFAULT_PROFILE,
     ) -> None:
+        self.tools = get_profile(tools).name
         self.weights = weights or JudgeWeights()
         self.linter = (
             linter if linter is not None else BiomeLinter(binary=None if use_linter else "")
@@ -304,10 +346,15 @@ class Judge:
         return [self._finish(p, li, bl) for p, li, bl in zip(parts, lint, base, strict=True)]
 
     # ------------------------------------------------------------------ pass 1
+    def profile_of(self, s: Sample) -> ToolProfile:
+        """The tool profile sample ``s`` is judged in."""
+        return get_profile(s.tools or self.tools)
+
     def _analyze(self, s: Sample) -> _Partial:
         c: dict[str, float | None] = dict.fromkeys(POSITIVE + PENALTIES)
         notes: list[str] = []
-        gold = list(s.expected_actions) if s.expected_actions else None
+        profile = self.profile_of(s)
+        gold, checks = _in_profile(s, profile, notes)
         gold_steps = len(gold) if gold else None
         expect_call = bool(gold) or s.files is not None or (s.category in TOOL_CATEGORIES)
         attempted = looks_like_tool_call(s.completion)
@@ -319,7 +366,7 @@ class Judge:
         sim_guard: tuple[str, ...] = ()
         written: dict[str, str] = {}
         if attempted or (expect_call and not declined_unsafe):
-            chk = check_actions(s.completion)
+            chk = check_actions(s.completion, profile)
             c["json"], c["schema"] = float(chk.json_ok), float(chk.schema_ok)
             if chk.error:
                 notes.append(f"{chk.error_kind}: {chk.error}")
@@ -327,7 +374,8 @@ class Judge:
                 notes.append("a tool call was expected; the completion has none")
             if chk.schema_ok:
                 actions = chk.actions
-                run = run_actions(actions, s.files)
+                ctx = TaskContext(dict(s.files or {}), s.open_file, dict(s.url_fixtures or {}))
+                run = run_actions(actions, s.files, ctx)
                 c["tool_success"] = run.success
                 sim_guard = run.guardrail_reasons
                 notes.extend(
@@ -336,14 +384,14 @@ class Judge:
                     if st.verifiable and not st.ok and not st.guardrail
                 )
                 written = written_files(run)
-                if s.success:
+                if checks:
                     try:
-                        c["task_success"] = float(task_succeeded(run, s.success))
+                        c["task_success"] = float(task_succeeded(run, checks))
                     except (TaskError, KeyError, TypeError, re.error) as e:
                         notes.append(f"task success checks could not run: {e}")
             else:
                 c["tool_success"] = 0.0
-                c["task_success"] = 0.0 if s.success else None
+                c["task_success"] = 0.0 if checks else None
 
         # Code: files the actions wrote (final text), else code in the completion itself.
         snippets = [
@@ -388,9 +436,12 @@ class Judge:
             c["naming"] = sum(name_ok) / len(name_ok)
             c["types"] = sum(typed_ok) / len(typed_ok) if typed_ok else None
 
-        # Guardrails, with the simulator's verdict on the actions.
+        # Guardrails: the actions get the simulator's verdict (one rulebook, web4rl.safety);
+        # only the prose around a tool call is scanned as text, so a call is never judged by
+        # two rules.
+        text = prose_outside_json(s.completion) if actions else s.completion
         g = check_guardrails(
-            s.prompt, s.completion, bool(actions), sim_guard, request=unsafe_req, refused=refused
+            s.prompt, text, bool(actions), sim_guard, request=unsafe_req, refused=refused
         )
         c["guardrail"] = float(g.violation)
         c["needless_refusal"] = float(g.needless_refusal)
@@ -436,7 +487,7 @@ class Judge:
         c["tool_spam"], why = hacking.tool_spam(actions, gold_steps, self.th)
         notes.extend([why] if why else [])
         if actions and not gold:
-            c["semantic_mismatch"], why = hacking.semantic_mismatch(s.prompt, actions)
+            c["semantic_mismatch"], why = hacking.semantic_mismatch(s.prompt, actions, profile)
             notes.extend([why] if why else [])
 
         c["steps"] = float(len(actions))
@@ -463,6 +514,30 @@ class Judge:
         reward, pos, pen = normalize(c, self.weights, p.nonempty)
         c["positive"], c["penalty"] = round(pos, 6), round(pen, 6)
         return JudgeResult(reward, c, p.notes, status)
+
+
+def _in_profile(
+    s: Sample, profile: ToolProfile, notes: list[str]
+) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
+    """The sample's gold actions and success checks in ``profile``'s tool names.
+
+    Gold actions already valid in the profile are kept; otherwise they are read as the
+    canonical task form and translated (web4rl.sim.tools.translate).
+    """
+    gold = list(s.expected_actions) if s.expected_actions else None
+    checks = list(s.success) if s.success else None
+    if gold and any(profile.validate(a["tool"], a["args"]) is not None for a in gold):
+        try:
+            gold = translate_actions(gold, profile, (s.files or {}).keys(), s.open_file)
+        except (TranslationError, KeyError, TypeError) as e:
+            notes.append(f"gold plan has no {profile.name} form: {e}")
+    if checks:
+        try:
+            checks = [translate_check(ch, profile) for ch in checks]
+        except (TranslationError, KeyError, TypeError) as e:
+            notes.append(f"task checks have no {profile.name} form: {e}")
+            checks = None
+    return gold, checks
 
 
 _POSITION = re.compile(r"^(line \d+: |\d+:\d+ )")

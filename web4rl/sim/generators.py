@@ -858,7 +858,10 @@ def _refactor(p: Project, rng: random.Random, difficulty: str) -> dict:
         desc += f' Also replace the "{p.domain.api_path}" literal in the hook with an exported constant {const}.'
     if difficulty == "expert":
         actions.append({"tool": "run_terminal_cmd", "args": {"command": f"grep -rn {p.hook} src"}})
-        success.append({"type": "tool_called", "tool": "run_terminal_cmd"})
+        # The renamed import line only shows up in a grep run after the rename (a check on
+        # the tool alone would also hold for the opening search under the web4 profile,
+        # where grep is a terminal command too).
+        success.append({"type": "output_contains", "tool": "run_terminal_cmd", "text": new_hook})
         desc += " Finally confirm from the terminal (grep) which lines still mention the old name."
     return {"description": desc, "expected_actions": actions, "success": success}
 

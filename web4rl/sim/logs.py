@@ -2,7 +2,8 @@
 
 One line per record, three record types::
 
-    {"type": "start", "task": {...}, "seed": 0, "rewards": {...}, "observation": "..."}
+    {"type": "start", "task": {...}, "seed": 0, "rewards": {...}, "tools": "web4",
+     "observation": "..."}  (the task as played: expected actions in the profile's tools)
     {"type": "step", "step": 1, "action_text": "...", "actions": [...], "results": [...],
      "reward": 6.5, "components": {...}, "parse_error": null, "guardrail": null,
      "terminated": false, "truncated": false, "observation": "..."}
@@ -40,7 +41,14 @@ class EpisodeLogger:
         self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._fh.flush()
 
-    def start(self, task: Task, seed: int | None, rewards: RewardConfig, observation: str) -> None:
+    def start(
+        self,
+        task: Task,
+        seed: int | None,
+        rewards: RewardConfig,
+        observation: str,
+        tools: str | None = None,
+    ) -> None:
         self._return, self._steps = 0.0, 0
         self._write(
             {
@@ -48,6 +56,7 @@ class EpisodeLogger:
                 "task": task.to_dict(),
                 "seed": seed,
                 "rewards": rewards.to_dict(),
+                "tools": tools or task.tools,
                 "observation": observation,
             }
         )
