@@ -18,7 +18,7 @@ from web4rl.rollout import (
 from web4rl.sequence import token_logps
 from web4rl.sim.generators import generate_task
 
-TOOLS = "cursor"
+TOOLS = "web4"
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from web4rl.generation import sample_ids, stop_token_ids
 from web4rl.rollout.batch import RolloutBatch
 from web4rl.rollout.envs import RewardSource, SimTurnEnv, SimulatorReward, TurnContext, TurnEnv
 from web4rl.rollout.render import TurnRenderer, opening_messages
+from web4rl.sim.rewards import RewardConfig
 
 
 @dataclass
@@ -53,6 +54,7 @@ class RolloutEngine:
         tool_role: chat role of tool turns.
         reward: reward source (default: the simulator's reward).
         system: system prompt text (None: the agent instructions + the profile's catalog).
+        sim_rewards: the simulator's reward numbers and episode rules (None: its defaults).
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class RolloutEngine:
         tool_role: str = "tool",
         reward: RewardSource | None = None,
         system: str | None = None,
+        sim_rewards: RewardConfig | None = None,
     ) -> None:
         if max_turns < 1 or max_new_tokens < 1 or temperature < 0:
             raise ValueError("rollout: need max_turns >= 1, max_new_tokens >= 1, temperature >= 0")
@@ -82,9 +85,10 @@ class RolloutEngine:
         self.tool_role = tool_role
         self.reward = reward or SimulatorReward()
         self.system = system
+        self.sim_rewards = sim_rewards
 
     def sim_envs(self, tasks: Sequence[Any]) -> list[SimTurnEnv]:
-        return [SimTurnEnv(t, tools=self.tools, max_turns=self.max_turns,
+        return [SimTurnEnv(t, tools=self.tools, rewards=self.sim_rewards, max_turns=self.max_turns,
                            max_reply_chars=self.max_reply_chars) for t in tasks]
 
     def play_tasks(self, model: torch.nn.Module, tokenizer: Any, tasks: Sequence[Any], seed: int,

@@ -73,6 +73,7 @@ class SimTurnEnv:
         if max_turns is not None and task.max_steps > max_turns:
             task = replace(task, max_steps=max_turns)
         self.task = task
+        self.tools = tools
         self.max_reply_chars = max_reply_chars
         self._results_text: str | None = None
         env = self
@@ -103,8 +104,10 @@ class SimTurnEnv:
         """Write the episode to a simulator :class:`~web4rl.sim.logs.EpisodeLogger`."""
         from web4rl.sim.episode import Episode
 
-        fresh = Episode(self.task, self.episode.rewards, include_catalog=False)
-        logger.start(self.task, seed, self.episode.rewards, fresh.observation())
+        fresh = Episode(self.task, self.episode.rewards, include_catalog=False,
+                        **profile_kwargs(Episode.__init__, self.tools))
+        logger.start(self.task, seed, self.episode.rewards, fresh.observation(),
+                     **profile_kwargs(logger.start, self.tools))
         for text, out in self.history:
             logger.step(text, out)
 
