@@ -15,7 +15,6 @@ DDP rank plays different episodes (rank in the seed) and samples with its own se
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +27,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from web4rl.rollout.batch import RolloutBatch
 from web4rl.rollout.engine import RolloutEngine
-
-HELDOUT_SEED_BASE = 2**31
+from web4rl.rollout.tasksplit import split_tasks
 
 
 @dataclass
@@ -43,11 +41,6 @@ class Phase:
 
     until: float
     mix: tuple[float, float, float, float]
-
-
-def _in_heldout(task_id: str, fraction: float) -> bool:
-    digest = hashlib.sha1(task_id.encode()).digest()
-    return int.from_bytes(digest[:4], "big") / 2**32 < fraction
 
 
 class _Stream(IterableDataset):
@@ -113,8 +106,7 @@ class RolloutDataModule(L.LightningDataModule):
             raise ValueError(f"data.group_size {group_size} must divide "
                              f"data.episodes_per_update {episodes_per_update}")
         from web4rl.sim.curriculum import DEFAULT_PHASES, CurriculumScheduler, TaskGenerator
-        from web4rl.sim.generators import generate_task
-        from web4rl.sim.tasks import CATEGORIES, load_builtin_tasks
+        from web4rl.sim.tasks import CATEGORIES
 
         self.engine = engine or RolloutEngine()
         self.episodes_per_update = episodes_per_update
@@ -128,14 +120,9 @@ class RolloutDataModule(L.LightningDataModule):
         cats = tuple(categories or CATEGORIES)
         phase_table = (tuple((p.until, tuple(p.mix)) for p in phases) if phases else DEFAULT_PHASES)
         self.curriculum = CurriculumScheduler(phases=phase_table, adaptive=adaptive_curriculum)
-        handcrafted = [t for t in load_builtin_tasks() if t.category in cats]
-        held = [t for t in handcrafted
-                if t.difficulty in heldout_difficulties and _in_heldout(t.id, heldout_fraction)]
-        held += [generate_task(c, d, HELDOUT_SEED_BASE + i) for c in cats
-                 for d in heldout_difficulties for i in range(heldout_generated)]
+        train, held = split_tasks(cats, heldout_fraction, heldout_generated, heldout_difficulties)
         self.heldout = held[:eval_limit] if eval_limit is not None else held
         self.heldout_ids = {t.id for t in held}
-        train = [t for t in handcrafted if t.id not in self.heldout_ids]
         self.generator = TaskGenerator(tasks=train, procedural_fraction=procedural_fraction,
                                        categories=cats)
         self.update = 0  # training batches played so far (the next one is number `update`)
