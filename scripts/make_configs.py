@@ -161,7 +161,7 @@ RL_ALGORITHMS = {
                            scale_std=True, aggregation="seq-mean-token-mean")),
 }
 RL_HARDWARE = {  # engine sizes per target: the tiny model gets short turns and episodes
-    "cpu": dict(max_turns=6, max_new_tokens=96, max_length=3072, gen_batch=16, updates=30,
+    "cpu": dict(max_turns=6, max_new_tokens=160, max_length=3072, gen_batch=16, updates=30,
                 lr=1.0e-4, eval_limit=24, val_every=10),
 }
 RL_GPU = dict(max_turns=20, max_new_tokens=512, max_length=16384, gen_batch=16, updates=500,

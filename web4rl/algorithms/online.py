@@ -163,7 +163,9 @@ class OnlineRLModule(PolicyModule):
         tokens = batch.policy_mask[:, 1:].sum().clamp(min=1)
         logged["train/kl"] = float(prep["seq_kl"].sum() / tokens)  # rollout policy vs reference
         logged["train/kl_coef"] = self.kl_ctl.value
-        self.kl_ctl.update(float(prep["seq_kl"].mean()), len(batch))
+        # Mean episode KL over all ranks, so every rank's controller (and checkpoint) agrees.
+        mean_kl = self.trainer.strategy.reduce(prep["seq_kl"].mean().detach(), reduce_op="mean")
+        self.kl_ctl.update(float(mean_kl), len(batch) * self.trainer.world_size)
         logged["train/rollout_seconds"] = rollout_s
         logged["train/update_seconds"] = time.perf_counter() - start - rollout_s
         self.log_dict(logged, on_step=True, on_epoch=False, batch_size=len(batch))

@@ -183,8 +183,11 @@ class RolloutDataModule(L.LightningDataModule):
         return batch
 
     def play_heldout(self, index: int) -> RolloutBatch | None:
-        """Held-out batch ``index`` (None past the end), played with the current policy."""
-        chunk = self.heldout[index * self.eval_batch_size:(index + 1) * self.eval_batch_size]
+        """This rank's held-out batch ``index`` (None past the end), played with the current
+        policy; under DDP the ranks take the chunks round-robin."""
+        world = self.trainer.world_size if self.trainer is not None else 1
+        start = (index * world + self._rank) * self.eval_batch_size
+        chunk = self.heldout[start:start + self.eval_batch_size]
         if not chunk:
             return None
         policy = self._policy()
