@@ -41,7 +41,7 @@ class GRPO(OnlineRLModule):
         mask = batch.policy_mask[:, 1:]
         ref = torch.zeros_like(batch.behaviour_logps[:, 1:])
         for idx in self.minibatches(len(batch)):
-            mb = batch.select(idx)
+            mb, idx = batch.select(idx), idx.to(ref.device)
             ref[idx, : mb.input_ids.shape[1] - 1] = self.reference_logps(mb)
         kl = kl_estimate(batch.behaviour_logps[:, 1:], ref, "k3") * mask
         return {"advantages": adv, "ref_logps": ref, "seq_kl": kl.sum(-1)}

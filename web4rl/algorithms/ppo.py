@@ -61,7 +61,7 @@ class PPO(OnlineRLModule):
         ref = torch.zeros_like(batch.behaviour_logps[:, 1:])
         values = torch.zeros_like(ref)
         for idx in self.minibatches(len(batch)):
-            mb = batch.select(idx)
+            mb, idx = batch.select(idx), idx.to(ref.device)
             width = mb.input_ids.shape[1] - 1
             ref[idx, :width] = self.reference_logps(mb)
             values[idx, :width] = self.values(self.forward_batch(mb, entropy=False)["hidden"])
