@@ -28,8 +28,15 @@ def test_online_rl_raises_bandit_reward(cls, tmp_path):
     before = bandit_success(module.policy, avoid)
     lora0, base0 = lora_and_base_params(module)
     dm = BanditDataModule(avoid, num_updates=20)
-    cpu_trainer(tmp_path, max_epochs=1).fit(module, dm)
+    trainer = cpu_trainer(tmp_path, max_epochs=1)
+    trainer.fit(module, dm)
     after = bandit_success(module.policy, avoid)
+    names = {"episode_return", "success_rate", "success_rate_simple", "episode_length", "kl",
+             "entropy", "clip_fraction", "advantage_std", "rollout_seconds", "update_seconds",
+             "grad_norm", "loss"}
+    if cls is PPO:
+        names |= {"value_loss", "explained_variance"}
+    assert {f"train/{n}" for n in names} <= set(trainer.callback_metrics)
     assert after >= before + 0.25, (before, after, dm.rewards)
     lora1, base1 = lora_and_base_params(module)
     assert all(torch.equal(base0[k], base1[k]) for k in base0 if not k.startswith("value_head"))

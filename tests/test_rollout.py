@@ -123,3 +123,23 @@ def test_datamodule_heldout_never_trained_and_state_roundtrip():
     assert other.update == 7 and other.curriculum.state_dict() == dm.curriculum.state_dict()
     with pytest.raises(ValueError, match="must divide"):
         RolloutDataModule(episodes_per_update=6, group_size=4)
+
+
+def test_episode_logs_replay(policy, tmp_path):
+    """Rollout episodes are written in the simulator's JSONL log format: read_log finds
+    every episode and `sim replay` renders them."""
+    from web4rl.sim.cli import main as sim_main
+    from web4rl.sim.logs import read_log
+
+    engine = RolloutEngine(tools=TOOLS, max_turns=2, max_new_tokens=4)
+    dm = RolloutDataModule(engine, episodes_per_update=4, log_dir=str(tmp_path))
+    tasks = [generate_task("tool_use", "simple", s) for s in range(3)]
+    batch, envs = engine.play_tasks(policy.model, policy.tokenizer, tasks, seed=0)
+    dm._log_episodes(envs, "update000000", seed=0)
+    log = tmp_path / "update000000-rank0.jsonl"
+    episodes = read_log(log)
+    assert len(episodes) == 3
+    assert [e[-1]["type"] for e in episodes] == ["end"] * 3
+    assert [len([r for r in e if r["type"] == "step"]) for e in episodes] == batch.num_turns.tolist()
+    with (tmp_path / "out.txt").open("w") as fh:
+        assert sim_main(["replay", str(log)], stdout=fh) == 0
