@@ -18,7 +18,11 @@ import argparse
 import json
 import platform
 import statistics
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's web4rl
 
 
 def main() -> None:
