@@ -2,10 +2,10 @@
 
 import json
 
+from web4rl.cli import main as web4rl_main
 from web4rl.rollout import SimTurnEnv, opening_messages
 from web4rl.rollout.export import conversation_rows
 from web4rl.rollout.tasksplit import split_tasks
-from web4rl.sim.cli import main as sim_main
 from web4rl.sim.generators import generate_task
 
 
@@ -28,16 +28,14 @@ def test_rows_follow_the_rollout_layout_and_solve_the_task():
         m["content"] for m in last if m["role"] == "tool"]
 
 
-def test_cli_writes_rows_without_heldout_tasks(tmp_path):
+def test_cli_writes_rows_without_heldout_tasks(tmp_path, capsys):
     out = tmp_path / "warm.jsonl"
-    log = tmp_path / "stdout.txt"
-    with log.open("w") as fh:
-        code = sim_main(["export-sft", "--out", str(out), "--generated", "1",
-                         "--categories", "tool_use", "multi_step"], stdout=fh)
-    assert code == 0, log.read_text()
+    code = web4rl_main(["sim", "export-sft", "--out", str(out), "--generated", "1",
+                        "--categories", "tool_use", "multi_step"])
+    assert code == 0, capsys.readouterr().out
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     _, held = split_tasks()
     assert rows and not {r["task_id"] for r in rows} & {t.id for t in held}
-    with log.open("w") as fh:  # refuses to overwrite, names the file
-        assert sim_main(["export-sft", "--out", str(out)], stdout=fh) == 2
-    assert str(out) in log.read_text()
+    capsys.readouterr()
+    assert web4rl_main(["sim", "export-sft", "--out", str(out)]) == 2  # no silent overwrite
+    assert str(out) in capsys.readouterr().out

@@ -19,6 +19,12 @@ from lightning.pytorch.cli import LightningCLI
 TOOL_COMMANDS = {
     "sim": ("web4rl.sim.cli:main", "play, list, validate and replay simulator episodes"),
     "score": ("web4rl.judges.cli:main", "score sampled completions with the automated judge"),
+    "adapters": ("web4rl.adapters.cli:main", "merge, average, stack, export (safetensors/GGUF), model card"),
+}
+# Subcommands of a tool that live outside the tool's package (the simulator may not import
+# the rollout layer): (tool, subcommand) -> "module:function" taking the remaining argv.
+TOOL_SUBCOMMANDS = {
+    ("sim", "export-sft"): "web4rl.rollout.export:main",
 }
 
 
@@ -65,7 +71,10 @@ class Web4CLI(LightningCLI):
 
 
 def _run_tool(name: str, argv: list[str]) -> int:
-    target, _ = TOOL_COMMANDS[name]
+    return _run_target(TOOL_COMMANDS[name][0], argv, name)
+
+
+def _run_target(target: str, argv: list[str], name: str) -> int:
     module_name, func_name = target.split(":")
     try:
         module = importlib.import_module(module_name)
@@ -92,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in {"-h", "--help"}:
         print(_usage())
         return 0
+    if tuple(argv[:2]) in TOOL_SUBCOMMANDS:
+        return _run_target(TOOL_SUBCOMMANDS[tuple(argv[:2])], argv[2:], " ".join(argv[:2]))
     if argv[0] in TOOL_COMMANDS:
         return _run_tool(argv[0], argv[1:])
     for i, arg in enumerate(argv):  # name the config file in errors before parsing

@@ -22,7 +22,16 @@ from typing import Literal
 import torch
 from torch import nn
 
+from web4rl.chat import render_prompt  # the function; Policy.render_prompt below wraps it
 from web4rl.generation import Completion, sample
+from web4rl.models import (
+    ModelSourceError,
+    Quantization,
+    is_smol,
+    load_gguf,
+    quantization_config,
+    resolve_smol,
+)
 from web4rl.sequence import chunked_token_logps, token_logps
 
 TRAINABLE_ADAPTER = "default"
@@ -123,6 +132,10 @@ class Policy(nn.Module):
             positions at a time (checkpointed) instead of materialising all [B, T, V] logits;
             None = one full forward. Use it for large vocabularies at long context (a 7B Qwen
             at 4096 tokens needs ~40 GB for full fp32 logits of 8 pairs).
+        gguf_file: a GGUF checkpoint inside ``model_name`` (a directory): loaded dequantized
+            to ``dtype``, tokenizer from the same file (needs ``pip install 'web4rl[gguf]'``).
+        quantization: "nf4" or "int8" loads the base in 4/8 bits with bitsandbytes on CUDA
+            (QLoRA; compute dtype bf16); "none" everywhere else.
     """
 
     def __init__(
@@ -136,6 +149,8 @@ class Policy(nn.Module):
         seed: int = 0,
         tokenizer_name: str | None = None,
         logits_chunk_size: int | None = None,
+        gguf_file: str | None = None,
+        quantization: Quantization = "none",
     ) -> None:
         super().__init__()
         if logits_chunk_size is not None and logits_chunk_size < 1:
@@ -147,8 +162,27 @@ class Policy(nn.Module):
         self.model_name = model_name
         self.lora = lora or LoraSettings()
         self.init_adapter = str(adapter_dir) if adapter_dir else None
-        self.tokenizer = self._load_tokenizer(tokenizer_name or model_name)
-        base = self._load_base(model_name, torch_dtype, attn_implementation, seed)
+        try:
+            quant_config = quantization_config(
+                quantization, "cuda" if torch.cuda.is_available() else "cpu")
+            if gguf_file:
+                base, self.tokenizer = load_gguf(model_name, gguf_file, torch_dtype)
+                if tokenizer_name:
+                    self.tokenizer = self._load_tokenizer(tokenizer_name)
+                if self.tokenizer.pad_token is None:
+                    self.tokenizer.pad_token = self.tokenizer.eos_token
+            else:
+                self.tokenizer = self._load_tokenizer(tokenizer_name or model_name)
+                base = self._load_base(model_name, torch_dtype, attn_implementation, seed,
+                                       quant_config)
+        except ModelSourceError as err:
+            raise PolicyConfigError(str(err)) from None
+        if quant_config is not None:
+            from peft import prepare_model_for_kbit_training
+
+            base = prepare_model_for_kbit_training(
+                base, use_gradient_checkpointing=gradient_checkpointing,
+                gradient_checkpointing_kwargs={"use_reentrant": False})
         if gradient_checkpointing:
             # Non-reentrant checkpointing works with frozen inputs (no enable_input_require_grads).
             base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
@@ -163,6 +197,8 @@ class Policy(nn.Module):
         if is_tiny(name):
             tokenizer = load_tiny_tokenizer()
         else:
+            if is_smol(name):
+                name = str(resolve_smol())
             from transformers import AutoTokenizer
 
             tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=False)
@@ -171,7 +207,8 @@ class Policy(nn.Module):
         return tokenizer
 
     @staticmethod
-    def _load_base(name: str, torch_dtype, attn_implementation: str | None, seed: int) -> nn.Module:
+    def _load_base(name: str, torch_dtype, attn_implementation: str | None, seed: int,
+                   quant_config=None) -> nn.Module:
         from web4rl.tiny import build_tiny_model, is_tiny
 
         if is_tiny(name):
@@ -179,7 +216,13 @@ class Policy(nn.Module):
             return build_tiny_model(seed=seed, dtype=dtype, attn_implementation=attn_implementation)
         from transformers import AutoModelForCausalLM
 
+        if is_smol(name):
+            name = str(resolve_smol())
         kwargs = {"dtype": torch_dtype, "trust_remote_code": False}
+        if quant_config is not None:
+            # k-bit weights are placed on this process's GPU at load time (DDP: LOCAL_RANK)
+            kwargs.update(quantization_config=quant_config, dtype=torch.bfloat16,
+                          device_map={"": int(os.environ.get("LOCAL_RANK", 0))})
         if attn_implementation:
             kwargs["attn_implementation"] = attn_implementation
         return AutoModelForCausalLM.from_pretrained(name, **kwargs)
@@ -271,8 +314,6 @@ class Policy(nn.Module):
     def render_prompt(self, prompt: str | list[dict]) -> str:
         """Chat-template a user prompt (or a message list) with the generation prompt appended,
         exactly as the data modules render training prompts."""
-        from web4rl.data.tokenize import render_prompt
-
         messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
         return render_prompt(self.tokenizer, messages)
 
@@ -316,25 +357,13 @@ class Policy(nn.Module):
         adapter_model.safetensors) plus the tokenizer, so ``PeftModel.from_pretrained`` and
         ``init_adapter`` both load it. ``state_dict`` overrides the live weights (FSDP gathers). Written to a temporary sibling, then renamed into place, so
         an interrupted save never leaves a half-written adapter."""
+        from web4rl.atomic import atomic_directory
+
         target = Path(directory)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        if tmp.exists():
-            import shutil
-
-            shutil.rmtree(tmp)
         extra = {"state_dict": state_dict} if state_dict is not None else {}
-        self.model.save_pretrained(
-            str(tmp), selected_adapters=[TRAINABLE_ADAPTER], safe_serialization=True, **extra
-        )
-        self.tokenizer.save_pretrained(str(tmp))
-        if target.exists():
-            import shutil
-
-            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-            target.rename(backup)
-            tmp.rename(target)
-            shutil.rmtree(backup)
-        else:
-            tmp.rename(target)
+        with atomic_directory(target) as tmp:
+            self.model.save_pretrained(
+                str(tmp), selected_adapters=[TRAINABLE_ADAPTER], safe_serialization=True, **extra
+            )
+            self.tokenizer.save_pretrained(str(tmp))
         return target

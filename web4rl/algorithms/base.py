@@ -19,9 +19,8 @@ import torch
 from lightning.pytorch.strategies import FSDPStrategy
 from lightning.pytorch.utilities import rank_zero_info
 
+from web4rl.losses import Metrics
 from web4rl.policy import Policy, strip_wrapper_prefixes
-
-Metrics = dict[str, torch.Tensor]
 
 
 def collect_rng_states() -> dict[str, Any]:
@@ -108,22 +107,10 @@ class PolicyModule(L.LightningModule):
         loss, metrics = self.compute_loss(batch)
         batch_size = int(batch.index.numel())
         on_step = stage == "train"
-        self.log(
-            f"{stage}/loss",
-            loss.detach(),
-            prog_bar=True,
-            on_step=on_step,
-            on_epoch=not on_step,
-            batch_size=batch_size,
-            sync_dist=not on_step,
-        )
-        self.log_dict(
-            {f"{stage}/{k}": v for k, v in metrics.items()},
-            on_step=on_step,
-            on_epoch=not on_step,
-            batch_size=batch_size,
-            sync_dist=not on_step,
-        )
+        self.log(f"{stage}/loss", loss.detach(), prog_bar=True, on_step=on_step,
+                 on_epoch=not on_step, batch_size=batch_size, sync_dist=not on_step)
+        self.log_dict({f"{stage}/{k}": v for k, v in metrics.items()}, on_step=on_step,
+                      on_epoch=not on_step, batch_size=batch_size, sync_dist=not on_step)
         return loss
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
@@ -142,11 +129,8 @@ class PolicyModule(L.LightningModule):
         if fused is None:
             fused = bool(params) and params[0].is_cuda
         optimizer = torch.optim.AdamW(
-            params,
-            lr=self.hparams.lr,
-            weight_decay=self.hparams.weight_decay,
-            betas=tuple(self.hparams.betas),
-            fused=fused,
+            params, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay,
+            betas=tuple(self.hparams.betas), fused=fused,
         )
         total = max(1, int(self.trainer.estimated_stepping_batches))
         warmup = int(self.hparams.warmup_ratio * total)
@@ -158,11 +142,8 @@ class PolicyModule(L.LightningModule):
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # Total L2 norm of trainable grads before clipping (the Trainer clips after this hook).
-        squares = [
-            p.grad.detach().float().pow(2).sum()
-            for p in self.policy.trainable_parameters()
-            if p.grad is not None
-        ]
+        squares = [p.grad.detach().float().pow(2).sum() for p in self.policy.trainable_parameters()
+                   if p.grad is not None]
         total = torch.stack(squares).sum() if squares else torch.zeros((), device=self.device)
         if isinstance(self.trainer.strategy, FSDPStrategy):
             # Each rank holds a shard of every gradient: the squares add up across ranks.
@@ -171,9 +152,8 @@ class PolicyModule(L.LightningModule):
         self.log("train/grad_norm", total.sqrt(), on_step=True, on_epoch=False)
         self.log("train/lr", optimizer.param_groups[0]["lr"], on_step=True, on_epoch=False)
 
-    def configure_gradient_clipping(
-        self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None
-    ) -> None:
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None,
+                                    gradient_clip_algorithm=None) -> None:
         if gradient_clip_val and isinstance(self.trainer.strategy, FSDPStrategy):
             # Lightning's FSDP precision plugin refuses norm clipping; FSDP's own
             # clip_grad_norm_ computes the norm over all shards and clips in place.
@@ -215,9 +195,8 @@ class PolicyModule(L.LightningModule):
             # Sharded weights: every rank joins the gather, rank 0 alone receives and writes.
             from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
 
-            with FSDP.summon_full_params(
-                strategy.model, writeback=False, rank0_only=True, offload_to_cpu=True
-            ):
+            with FSDP.summon_full_params(strategy.model, writeback=False, rank0_only=True,
+                                         offload_to_cpu=True):
                 if self.trainer.is_global_zero:
                     self.policy.save_adapter(adapter_dir, self.policy.lora_state_dict())
         elif self.trainer.is_global_zero:
@@ -225,29 +204,19 @@ class PolicyModule(L.LightningModule):
         rank_zero_info(f"web4rl: adapter written to {adapter_dir}")
 
 
-def _pad_right(t: torch.Tensor, length: int, value: int) -> torch.Tensor:
-    return torch.nn.functional.pad(t, (0, length - t.shape[1]), value=value)
-
-
 def stack_pair(batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Chosen rows then rejected rows as one [2B, T] batch, so both take a single forward pass.
 
-    Returns input_ids, attention_mask, labels, each [2B, T] with T = max of the two lengths;
-    rows 0..B-1 are chosen, B..2B-1 rejected.
+    Returns input_ids, attention_mask, labels, each [2B, T]; rows 0..B-1 are chosen, B..2B-1
+    rejected. The collator already pads both sides to one length T (the PreferenceBatch
+    contract), so this only concatenates.
     """
     chosen, rejected = batch.chosen, batch.rejected
-    length = max(chosen.input_ids.shape[1], rejected.input_ids.shape[1])
-    # Pad ids with 0: those positions are masked by attention_mask and labels anyway.
-    input_ids = torch.cat(
-        [_pad_right(chosen.input_ids, length, 0), _pad_right(rejected.input_ids, length, 0)]
-    )
-    attention_mask = torch.cat(
-        [
-            _pad_right(chosen.attention_mask, length, 0),
-            _pad_right(rejected.attention_mask, length, 0),
-        ]
-    )
-    labels = torch.cat(
-        [_pad_right(chosen.labels, length, -100), _pad_right(rejected.labels, length, -100)]
-    )
-    return input_ids, attention_mask, labels
+    if chosen.input_ids.shape != rejected.input_ids.shape:
+        raise ValueError(
+            "PreferenceBatch: chosen and rejected must be padded to one shape, got "
+            f"{tuple(chosen.input_ids.shape)} and {tuple(rejected.input_ids.shape)}"
+        )
+    return (torch.cat([chosen.input_ids, rejected.input_ids]),
+            torch.cat([chosen.attention_mask, rejected.attention_mask]),
+            torch.cat([chosen.labels, rejected.labels]))

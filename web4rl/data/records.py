@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from web4rl.chat import ROLES, Message, as_messages
+
 CATEGORIES: tuple[str, ...] = ("tool_use", "style", "multi_step", "guardrail")
 """The categories the pipeline's own data uses. Other names are accepted (users' data differ)."""
 
@@ -54,14 +56,8 @@ ALPACA_CATEGORIES: dict[str, str] = {
 }
 """Alpaca ``task_type`` (the Web4 team's SFT files) -> category (DESIGN.md section 5)."""
 
-ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
-"""Chat roles a message may have."""
-
 UNCATEGORIZED = "uncategorized"
 """Category name used in batches and balancing for rows without a ``category``."""
-
-Message = dict[str, str]
-"""A chat message ``{"role": ..., "content": ...}``."""
 
 
 @dataclass(frozen=True)
@@ -271,7 +267,7 @@ def _prompt(f: _Fields) -> list[Message] | None:
     """The ``prompt`` field: a string (one user message) or a list of chat messages."""
     if not isinstance(f.row.get("prompt"), list):
         text = f.text("prompt")
-        return [{"role": "user", "content": text}] if text is not None else None
+        return as_messages(text) if text is not None else None
     prompt = f.messages("prompt")
     if prompt is None:
         return None
@@ -331,7 +327,7 @@ def parse_sft_row(row: Any, location: Location) -> SFTRecord | list[RowError]:
         completion = f.text("output")
         if instruction is not None:
             content = f"{instruction}\n\n{extra}" if extra and extra.strip() else instruction
-            prompt = [{"role": "user", "content": content}]
+            prompt = as_messages(content)
     else:
         keys = ", ".join(sorted(map(str, row))) or "none"
         f.error(

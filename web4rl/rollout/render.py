@@ -23,6 +23,8 @@ import inspect
 import warnings
 from typing import Any
 
+from web4rl.chat import render_prompt
+
 SYSTEM_INSTRUCTIONS = (
     "You are a coding agent working in a sandboxed project workspace. Each turn, answer with "
     "exactly one JSON action and nothing else; you then see its result. Stop when the task "
@@ -89,8 +91,6 @@ class TurnRenderer:
 
     def opening_ids(self, messages: list[dict[str, str]]) -> list[int]:
         """Ids of the opening messages plus the assistant generation prompt."""
-        from web4rl.data.tokenize import render_prompt  # the data layer's one prompt renderer
-
         return self.encode(render_prompt(self.tokenizer, messages))
 
     def tool_turn_text(self, content: str, stop_text: str | None) -> str:

@@ -7,7 +7,8 @@ Subcommands (``--tools web4|cursor`` picks the tool profile; default web4):
               reads one action per line from stdin (JSON), prints observations and rewards
     replay    LOG [--episode N] [--observations]
     export-sft --out FILE [--generated N]  reference solutions as multi-turn SFT rows
-              (web4rl.rollout.export; same rendering as rollouts)
+              (``python -m web4rl sim export-sft``: web4rl.cli dispatches it to
+              web4rl.rollout.export, which renders like the rollouts; sim cannot import it)
 """
 
 from __future__ import annotations
@@ -178,11 +179,6 @@ def main(
 ) -> int:
     """Entry point; returns the exit status (0 ok, 1 validation failures, 2 usage errors)."""
     out = stdout or sys.stdout
-    raw = sys.argv[1:] if argv is None else argv
-    if raw and raw[0] == "export-sft":  # lives with the rollout rendering it must match
-        from web4rl.rollout.export import main as export_sft
-
-        return export_sft(raw[1:], stdout=out)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
