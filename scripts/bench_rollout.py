@@ -84,6 +84,7 @@ def main() -> None:
         "mean_conversation_tokens": round(float(batch.attention_mask.sum(-1).float().mean()), 1),
         "success_rate": float(batch.success.float().mean()),
     }
+    print(json.dumps(result), flush=True)  # rollout figures survive an interrupted update bench
     fixed, _ = engine.play_tasks(policy.model, policy.tokenizer, pick(4, 5), seed=2,
                                  group_size=4)
 
