@@ -50,17 +50,15 @@ def main() -> None:
             points = series.get(key, [])
             if not points:
                 continue
-            # Manual optimization counts optimizer steps; number the updates 1..n instead.
-            xs = list(range(1, len(points) + 1)) if key.startswith("train/") else [
-                s for s, _ in points]
+            # The logged step counts training batches (= updates) from 0; show updates from 1.
+            xs = [s + 1 for s, _ in points]
             style = "-" if key.startswith("train/") else "o-"
             ax.plot(xs, [v for _, v in points], style, label=label)
             ax.set_title(title)
     if args.baseline is not None:
         axes[2].axhline(args.baseline, color="grey", linestyle="--", label="SFT start")
-    axes[0].set_xlabel("update")
-    axes[2].set_xlabel("optimizer step")
     for ax in axes:
+        ax.set_xlabel("update")
         ax.legend(fontsize=8)
     fig.tight_layout()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
