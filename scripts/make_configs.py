@@ -80,14 +80,35 @@ ALGORITHMS = {
 }
 
 
+def gate_callbacks(name: str, alg: dict, cpu: bool) -> list[dict]:
+    """Checkpoints + EvalGates + Rollback + TrainingMonitor for every config (issue 11). Seed
+    cadence: gates every 50 optimizer steps, save every 100, keep the top 3 by val/loss; the
+    cpu runs (300 steps) evaluate every 25 and save every 50. An algorithm entry may name its logged KL / entropy
+    metrics (kl_key, entropy_key) for the RL critical signals. On cpu the tiny model cannot
+    pass the gates, so they are logged only (safe_if finite) and Rollback acts on NaN/Inf."""
+    every, save = (25, 50) if cpu else (50, 100)
+    kl, ent = alg.get("kl_key"), alg.get("entropy_key")
+    gates = dict(every_n_steps=every, num_prompts=8 if cpu else 32,
+                 max_new_tokens=48 if cpu else 256, safe_if="finite" if cpu else "all_passed")
+    off = dict(guardrail_max=None, json_validity_min=None) if cpu else {}
+    return [
+        dict(class_path="web4rl.callbacks.GatedCheckpoint",
+             init_args=dict(dirpath=f"runs/{name}/checkpoints", monitor="val/loss", mode="min",
+                            save_top_k=3, every_n_train_steps=save, save_last=True)),
+        dict(class_path="web4rl.callbacks.EvalGates", init_args=gates),
+        dict(class_path="web4rl.callbacks.Rollback",
+             init_args=dict(max_rollbacks=3, lr_scale=0.5, kl_key=kl, entropy_key=ent, **off)),
+        dict(class_path="web4rl.callbacks.TrainingMonitor",
+             init_args=dict(kl_key=kl, plateau_steps=20 if cpu else 2000)),
+    ]
+
+
 def build(algorithm: str, hardware: str) -> tuple[str, dict]:
     alg, hw = ALGORITHMS[algorithm], HARDWARE[hardware]
     name = f"{algorithm}_{hardware}"
     cpu = hardware == "cpu"
     callbacks = [
-        dict(class_path="lightning.pytorch.callbacks.ModelCheckpoint",
-             init_args=dict(dirpath=f"runs/{name}/checkpoints", monitor="val/loss", mode="min",
-                            save_top_k=1, save_last=True)),
+        *gate_callbacks(name, alg, cpu),
         dict(class_path="web4rl.callbacks.TokenThroughput", init_args=dict(log_every_n_steps=10)),
     ]
     if hw["gpu"]:

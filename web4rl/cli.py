@@ -19,7 +19,10 @@ from lightning.pytorch.cli import LightningCLI
 TOOL_COMMANDS = {
     "sim": ("web4rl.sim.cli:main", "play, list, validate and replay simulator episodes"),
     "score": ("web4rl.judges.cli:main", "score sampled completions with the automated judge"),
+    "evaluate": ("web4rl.evaluation.cli:main", "generations, judge, gates and a report for adapters"),
+    "export-adapter": ("web4rl.callbacks.checkpoints:export_main", "write a checkpoint's adapter as a PEFT directory"),
     "adapters": ("web4rl.adapters.cli:main", "merge, average, stack, export (safetensors/GGUF), model card"),
+    "annotate": ("web4rl.annotate.cli:main", "label preference pairs in a web app; kappa; export"),
 }
 # Subcommands of a tool that live outside the tool's package (the simulator may not import
 # the rollout layer): (tool, subcommand) -> "module:function" taking the remaining argv.
@@ -61,6 +64,13 @@ class Web4CLI(LightningCLI):
         if callable(getattr(cls, "validate", None)):
             cls(**dict(data.init_args or {})).validate()
 
+    def fit(self, model, datamodule=None, ckpt_path=None, **kwargs) -> None:
+        """``trainer.fit`` plus the restores a Rollback callback asks for."""
+        from web4rl.callbacks.rollback import fit_with_rollback
+
+        fit_with_rollback(self.trainer, model, datamodule=datamodule, ckpt_path=ckpt_path,
+                          **kwargs)
+
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("subclass_mode_model", True)
         kwargs.setdefault("subclass_mode_data", True)
@@ -85,7 +95,7 @@ def _run_target(target: str, argv: list[str], name: str) -> int:
 
 
 def _usage() -> str:
-    tools = "\n".join(f"  {n:<9} {help_}" for n, (_, help_) in TOOL_COMMANDS.items())
+    tools = "\n".join(f"  {n:<15} {help_}" for n, (_, help_) in TOOL_COMMANDS.items())
     return (
         "usage: python -m web4rl {fit,validate,test} --config CONFIG.yaml [--key value ...]\n"
         "       python -m web4rl TOOL [args ...]\n\n"
@@ -110,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"web4rl: config file {argv[i + 1]} does not exist", file=sys.stderr)
             return 2
     configure_wandb_mode()
+    from web4rl.callbacks.rollback import RollbackLimitReached
     from web4rl.data import DataValidationError
     from web4rl.policy import PolicyConfigError
 
@@ -117,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # From the shell LightningCLI reads sys.argv itself (passing it too makes it warn).
         Web4CLI(args=None if from_command_line else argv)
+    except RollbackLimitReached as err:
+        print(str(err), file=sys.stderr)  # checkpoints and the best safe adapter are kept
+        return 1
     except Exception as err:
         # Input mistakes get their own message, not a traceback (jsonargparse wraps errors
         # raised while building classes, so look down the cause chain). Nothing was written.

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from web4rl.chat import render_prompt  # the function; Policy.render_prompt below wraps it
-from web4rl.generation import Completion, sample
+from web4rl.generation import Completion, eval_mode, sample
 from web4rl.models import (
     ModelSourceError,
     Quantization,
@@ -49,6 +49,23 @@ def strip_wrapper_prefixes(name: str) -> str:
     for prefix in WRAPPER_PREFIXES:
         name = name.replace(prefix, "")
     return name
+
+
+def trainable_state_names(module: nn.Module) -> set[str]:
+    """State-dict keys of ``module``'s trainable parameters. Parameter names under FSDP carry
+    wrapper segments; state-dict keys never do."""
+    return {strip_wrapper_prefixes(n) for n, p in module.named_parameters() if p.requires_grad}
+
+
+def require_trainable_keys(trainable: set[str], keys) -> None:
+    """Raise a clear KeyError when a checkpoint (its state-dict ``keys``) lacks trainable
+    tensors of the model being restored."""
+    missing = sorted(trainable - set(keys))
+    if missing:
+        raise KeyError(
+            f"checkpoint lacks {len(missing)} trainable tensors (first: {missing[0]}); "
+            "was it written for another adapter configuration?"
+        )
 
 
 class PolicyConfigError(ValueError):
@@ -188,6 +205,11 @@ class Policy(nn.Module):
             base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             base.config.use_cache = False
         self.model = self._attach_adapter(base, adapter_dir)
+        # from_pretrained returns the base in eval mode and load_adapter(is_trainable=False)
+        # puts the whole PeftModel in eval mode; HF gradient checkpointing and LoRA dropout
+        # only act in train mode. Start in train mode, as every nn.Module (and the tiny model
+        # built from config) does; PolicyModule re-asserts it before every training step.
+        self.train()
 
     # ------------------------------------------------------------------ construction
     @staticmethod
@@ -258,32 +280,36 @@ class Policy(nn.Module):
         return [p for p in self.parameters() if p.requires_grad]
 
     @contextlib.contextmanager
+    def eval_mode(self) -> Iterator[None]:
+        """Run the block with every module in eval mode (no dropout), then give each module
+        back its own previous mode (``web4rl.generation.eval_mode``, the one home of this
+        rule). For reference passes, sampling and scoring inside a training run."""
+        with eval_mode(self):
+            yield
+
+    @contextlib.contextmanager
     def reference(self) -> Iterator[None]:
         """Run the block as the reference policy, under no_grad, then restore the trainable one.
 
         Fresh adapter: the adapter is disabled (reference = base model). Continued adapter: the
         frozen copy of the starting adapter is activated. Either way no second model exists.
-        The reference runs in eval mode (no dropout), so its log-probs are deterministic.
+        The reference runs in eval mode (no dropout), so its log-probs are deterministic;
+        afterwards every module is back in its own previous mode.
         """
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                if not self.has_reference_adapter:
-                    with self.model.disable_adapter():
-                        yield
-                    return
-                # set_adapter flips requires_grad flags; remember and restore them exactly.
-                flags = [(p, p.requires_grad) for p in self.model.parameters()]
-                self.model.set_adapter(REFERENCE_ADAPTER, inference_mode=True)
-                try:
+        with self.eval_mode(), torch.no_grad():
+            if not self.has_reference_adapter:
+                with self.model.disable_adapter():
                     yield
-                finally:
-                    self.model.set_adapter(TRAINABLE_ADAPTER)
-                    for p, flag in flags:
-                        p.requires_grad_(flag)
-        finally:
-            self.model.train(was_training)
+                return
+            # set_adapter flips requires_grad flags; remember and restore them exactly.
+            flags = [(p, p.requires_grad) for p in self.model.parameters()]
+            self.model.set_adapter(REFERENCE_ADAPTER, inference_mode=True)
+            try:
+                yield
+            finally:
+                self.model.set_adapter(TRAINABLE_ADAPTER)
+                for p, flag in flags:
+                    p.requires_grad_(flag)
 
     # ------------------------------------------------------------------ compute
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

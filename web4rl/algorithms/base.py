@@ -11,16 +11,17 @@ from __future__ import annotations
 import math
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.strategies import FSDPStrategy
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
+from web4rl.distributed import sum_over_shard_group
 from web4rl.losses import Metrics
-from web4rl.policy import Policy, strip_wrapper_prefixes
+from web4rl.policy import Policy, require_trainable_keys, trainable_state_names
 
 
 def collect_rng_states() -> dict[str, Any]:
@@ -36,6 +37,19 @@ def collect_rng_states() -> dict[str, Any]:
     return states
 
 
+def gather_rng_states(world_size: int) -> list[dict[str, Any]]:
+    """Every rank's RNG streams, indexed by global rank. A collective when ``world_size > 1``:
+    every rank must call it (Lightning runs ``on_save_checkpoint`` on all ranks). Each rank
+    advances its own streams (its CUDA device's generator, dropout on its own data), so one
+    rank's states restored everywhere would not resume bit-exactly."""
+    states = collect_rng_states()
+    if world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized():
+        gathered: list[Any] = [None] * world_size
+        torch.distributed.all_gather_object(gathered, states)
+        return gathered
+    return [states]
+
+
 def restore_rng_states(states: dict[str, Any]) -> None:
     torch.set_rng_state(states["torch"])
     name, keys, *rest = states["numpy"]
@@ -43,6 +57,21 @@ def restore_rng_states(states: dict[str, Any]) -> None:
     random.setstate(states["python"])
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
+
+
+POLICY_KEY = "web4rl_policy"  # checkpoint entry: what export-adapter needs besides tensors
+
+
+def policy_record(policy: Policy) -> dict[str, Any]:
+    """The trainable adapter's PEFT config (JSON-safe) and the base model name."""
+    import json
+
+    from web4rl.policy import TRAINABLE_ADAPTER
+
+    config = policy.model.peft_config[TRAINABLE_ADAPTER].to_dict()
+    config = json.loads(json.dumps(config, default=lambda v: sorted(v) if isinstance(v, set)
+                                   else str(v)))
+    return {"peft_config": config, "model_name": policy.model_name}
 
 
 def cosine_with_warmup(step: int, total_steps: int, warmup_steps: int, min_ratio: float) -> float:
@@ -67,6 +96,9 @@ class PolicyModule(L.LightningModule):
         adapter_dir: where the trained adapter is written (PEFT format) when fit ends; None
             skips. An existing non-empty directory is refused unless ``overwrite_adapter``.
         overwrite_adapter: allow replacing an existing adapter at ``adapter_dir``.
+        adapter_out: which adapter ``adapter_dir`` receives: ``best`` (the best rollback-safe
+            checkpoint's, by the GatedCheckpoint monitor; the final weights when there is none)
+            or ``last`` (the final weights).
     """
 
     def __init__(
@@ -80,6 +112,7 @@ class PolicyModule(L.LightningModule):
         fused_adamw: bool | None = None,
         adapter_dir: str | None = None,
         overwrite_adapter: bool = False,
+        adapter_out: Literal["best", "last"] = "best",
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy"])
@@ -112,6 +145,13 @@ class PolicyModule(L.LightningModule):
         self.log_dict({f"{stage}/{k}": v for k, v in metrics.items()}, on_step=on_step,
                       on_epoch=not on_step, batch_size=batch_size, sync_dist=not on_step)
         return loss
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        # Every training step runs the whole policy in train mode, frozen base included: HF
+        # gradient checkpointing and LoRA dropout act only in train mode, and a model loaded
+        # with from_pretrained (or a callback / sampler that left it in eval) would otherwise
+        # train silently without them. Dropout-free bases compute the same either way.
+        self.policy.train()
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         return self._shared_step(batch, "train")
@@ -146,9 +186,11 @@ class PolicyModule(L.LightningModule):
                    if p.grad is not None]
         total = torch.stack(squares).sum() if squares else torch.zeros((), device=self.device)
         if isinstance(self.trainer.strategy, FSDPStrategy):
-            # Each rank holds a shard of every gradient: the squares add up across ranks.
-            # (Under DDP gradients are already identical on every rank.)
-            total = self.trainer.strategy.reduce(total, reduce_op="sum")
+            # Each rank holds its shard of the gradients: the squares add up over the shard
+            # group, not over replicas (NO_SHARD / HYBRID_SHARD). On the compute device: NCCL
+            # cannot reduce the CPU tensors CPU offload leaves. (Under DDP gradients are
+            # already identical on every rank.)
+            total = sum_over_shard_group(total.to(self.device), self.trainer.strategy.model)
         self.log("train/grad_norm", total.sqrt(), on_step=True, on_epoch=False)
         self.log("train/lr", optimizer.param_groups[0]["lr"], on_step=True, on_epoch=False)
 
@@ -168,27 +210,43 @@ class PolicyModule(L.LightningModule):
         checkpoint["state_dict"] = {
             k: v for k, v in checkpoint["state_dict"].items() if k in trainable
         }
-        # Exact resume needs the RNG streams too (LoRA dropout, sampling, shuffling).
-        checkpoint["web4rl_rng_states"] = collect_rng_states()
+        # Exact resume needs the RNG streams too (LoRA dropout, sampling, shuffling): one
+        # entry per rank, in global rank order.
+        world_size = self.trainer.world_size if self._trainer is not None else 1
+        checkpoint["web4rl_rng_states"] = gather_rng_states(world_size)
+        checkpoint[POLICY_KEY] = policy_record(self.policy)  # for export-adapter
 
     def _trainable_names(self) -> set[str]:
-        # State-dict keys never carry FSDP wrapper segments; parameter names under FSDP do.
-        return {strip_wrapper_prefixes(n) for n, p in self.named_parameters() if p.requires_grad}
+        return trainable_state_names(self)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        trainable = self._trainable_names()
-        missing = sorted(trainable - set(checkpoint["state_dict"]))
-        if missing:
-            raise KeyError(
-                f"checkpoint lacks {len(missing)} trainable tensors (first: {missing[0]}); "
-                "was it written for another adapter configuration?"
-            )
-        if "web4rl_rng_states" in checkpoint:
-            restore_rng_states(checkpoint["web4rl_rng_states"])
+        # Lightning's FSDP strategy loads the weights itself and removes "state_dict" before
+        # this hook; LoraFSDPStrategy.load_checkpoint checks the trainable keys there instead.
+        if "state_dict" in checkpoint:
+            require_trainable_keys(self._trainable_names(), checkpoint["state_dict"])
+        self.restore_rng(checkpoint.get("web4rl_rng_states"))
+
+    def restore_rng(self, states: list[dict[str, Any]] | dict[str, Any] | None) -> None:
+        """Restore this rank's RNG streams from a checkpoint's ``web4rl_rng_states`` (a list
+        in global rank order; a single dict from older checkpoints)."""
+        if isinstance(states, dict):  # written before per-rank states (a single dict)
+            states = [states]
+        if not states:
+            return
+        world_size = self.trainer.world_size if self._trainer is not None else 1
+        if len(states) != world_size:
+            rank_zero_warn(f"web4rl: checkpoint holds RNG states of {len(states)} rank(s), this "
+                           f"run has {world_size}; the resume is not bit-exact")
+        if self.global_rank < len(states):
+            restore_rng_states(states[self.global_rank])
 
     def on_fit_end(self) -> None:
         adapter_dir = self.hparams.adapter_dir
-        if not adapter_dir:
+        # A GatedCheckpoint may supply it (best rollback-safe checkpoint, Rollback states).
+        mode = self.hparams.get("adapter_out", "best")
+        if not adapter_dir or any(
+                cb.write_adapter_out(self.trainer, adapter_dir, self.policy.tokenizer, mode)
+                for cb in self.trainer.callbacks if hasattr(cb, "write_adapter_out")):
             return
         strategy = self.trainer.strategy
         if isinstance(strategy, FSDPStrategy):
