@@ -21,8 +21,10 @@ def read(path: Path) -> dict[str, list[tuple[int, float]]]:
         for row in csv.DictReader(fh):
             step = int(float(row.get("step") or 0))
             for key, value in row.items():
-                if key != "step" and value not in ("", None):
-                    series.setdefault(key, []).append((step, float(value)))
+                points = series.setdefault(key, [])
+                # Lightning repeats the last step's values when the epoch ends: keep one per step.
+                if key != "step" and value not in ("", None) and step not in dict(points):
+                    points.append((step, float(value)))
     return series
 
 
