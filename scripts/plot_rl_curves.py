@@ -21,10 +21,15 @@ def read(path: Path) -> dict[str, list[tuple[int, float]]]:
         for row in csv.DictReader(fh):
             step = int(float(row.get("step") or 0))
             for key, value in row.items():
-                points = series.setdefault(key, [])
-                # Lightning repeats the last step's values when the epoch ends: keep one per step.
-                if key != "step" and value not in ("", None) and step not in dict(points):
-                    points.append((step, float(value)))
+                if key != "step" and value not in ("", None):
+                    series.setdefault(key, []).append((step, float(value)))
+    # Lightning logs the last update's values once more, one step later, when the epoch
+    # ends: drop that final step when every series repeats its previous value there.
+    last = max((pts[-1][0] for pts in series.values() if pts), default=None)
+    ending = {k: pts for k, pts in series.items() if pts and pts[-1][0] == last}
+    if ending and all(len(p) > 1 and p[-1][1] == p[-2][1] for p in ending.values()):
+        for pts in ending.values():
+            pts.pop()
     return series
 
 
