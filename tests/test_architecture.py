@@ -47,6 +47,8 @@ RULES: tuple[Rule, ...] = (
          "sim and judges both import the safety rules, so the rules cannot depend on them"),
     Rule(frozenset({"chat"}), ANY, False,
          "chat rendering is the leaf everyone imports"),
+    Rule(frozenset({"jsonl", "filetypes"}), ANY, False,
+         "the one JSONL reader and the one code-extension table are leaves everyone imports"),
     Rule(frozenset({"sequence", "losses", "rl"}), PURE_MATHS_MAY_NOT, True,
          "losses and RL maths are pure tensor functions"),
     Rule(frozenset({"policy", "generation"}), frozenset({"data"}) | TRAINING, True,

@@ -106,9 +106,7 @@ class LoraFSDPStrategy(FSDPStrategy):
         kwargs.setdefault("limit_all_gathers", True)
         super().__init__(
             auto_wrap_policy=self.wrap_policy,
-            activation_checkpointing_policy=self._checkpoint_policy
-            if activation_checkpointing
-            else None,
+            activation_checkpointing_policy=self._checkpoint_policy if activation_checkpointing else None,
             sharding_strategy=sharding_strategy,
             cpu_offload=cpu_offload,
             state_dict_type=state_dict_type,

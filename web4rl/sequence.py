@@ -74,15 +74,8 @@ def chunked_token_logps(
         if not mask[:, start:end].any():
             pieces.append(hidden.new_zeros(mask[:, start:end].shape, dtype=torch.float32))
             continue
-        pieces.append(
-            checkpoint(
-                _chunk_logps,
-                head,
-                shifted_hidden[:, start:end],
-                safe_labels[:, start:end],
-                use_reentrant=False,
-            )
-        )
+        pieces.append(checkpoint(_chunk_logps, head, shifted_hidden[:, start:end],
+                                 safe_labels[:, start:end], use_reentrant=False))
     logps = torch.cat(pieces, dim=1)
     return logps.masked_fill(~mask, 0.0), mask
 

@@ -15,6 +15,7 @@ from web4rl.sim.env import ENV_ID, BatchedToolUseEnv, ToolUseEnv
 from web4rl.sim.episode import Episode, verify_task
 from web4rl.sim.logs import EpisodeLogger, read_log, render_episode
 from web4rl.sim.rewards import COMPONENT_NAMES, RewardConfig, style_issues
+from web4rl.sim.tasks import as_task
 from web4rl.sim.tools import PROFILE_NAMES, get_profile
 
 
@@ -289,7 +290,10 @@ def test_episode_log_roundtrip_and_render(tmp_path, count_task):
     assert episodes[0][-1] == {"type": "end", "success": True, "return": 14.5, "steps": 3}
     assert episodes[0][1]["components"]["schema_fail"] == -5.0
     assert episodes[0][0]["tools"] == "web4"
-    assert episodes[0][0]["task"]["expected_actions"][0] == {
+    # The logged task is the canonical one (reloadable); "tools" says how it was played.
+    logged = as_task(episodes[0][0]["task"])
+    assert logged == count_task
+    assert logged.for_tools("web4").expected_actions[0] == {
         "tool": "read_file",
         "args": {"path": "main.ts"},
     }
@@ -300,7 +304,7 @@ def test_episode_log_roundtrip_and_render(tmp_path, count_task):
 def test_read_log_errors_name_line(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"type": "start", "task": {}}\n{broken\n')
-    with pytest.raises(ValueError, match="line 2"):
+    with pytest.raises(ValueError, match=":2: malformed JSON"):
         read_log(bad)
     bad.write_text('{"type": "step"}\n')
     with pytest.raises(ValueError, match="before any start"):

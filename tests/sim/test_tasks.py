@@ -125,13 +125,13 @@ def test_file_errors_name_file_and_line(tmp_path):
         load_tasks(path)
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if '"t/2"' in text)
     assert (
-        f"{path}, line {line}" in str(err.value)
+        f"{path}:{line}" in str(err.value)
         and "'t/2'" in str(err.value)
         and "'difficulty'" in str(err.value)
     )
     jsonl = tmp_path / "tasks.jsonl"
     jsonl.write_text(json.dumps(good) + "\n\n" + "{oops\n")
-    with pytest.raises(TaskError, match=r"tasks.jsonl, line 3: invalid JSON"):
+    with pytest.raises(TaskError, match=r"tasks.jsonl:3: malformed JSON"):
         load_tasks(jsonl)
     jsonl.write_text(json.dumps(good) + "\n" + json.dumps(good) + "\n")
     with pytest.raises(TaskError, match="duplicate id"):
@@ -207,7 +207,7 @@ def test_cli_list_and_validate(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{nope\n")
     code, text = run_cli("list", "--tasks", str(bad))
-    assert code == 2 and "bad.jsonl, line 1" in text
+    assert code == 2 and "bad.jsonl:1: malformed JSON" in text
 
 
 def test_cli_play_and_replay(tmp_path):

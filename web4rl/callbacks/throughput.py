@@ -39,14 +39,9 @@ class TokenThroughput(Callback):
         if self._batches < self.log_every_n_steps:
             return
         elapsed = time.perf_counter() - self._start
-        pl_module.log(
-            "train/tokens_per_sec", self._tokens / max(elapsed, 1e-9), on_step=True, on_epoch=False
-        )
+        pl_module.log("train/tokens_per_sec", self._tokens / max(elapsed, 1e-9), on_step=True,
+                      on_epoch=False)
         if torch.cuda.is_available():
-            pl_module.log(
-                "train/peak_mem_gib",
-                torch.cuda.max_memory_allocated() / 2**30,
-                on_step=True,
-                on_epoch=False,
-            )
+            pl_module.log("train/peak_mem_gib", torch.cuda.max_memory_allocated() / 2**30,
+                          on_step=True, on_epoch=False)
         self._tokens, self._batches, self._start = 0, 0, time.perf_counter()

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from web4rl.chat import ROLES, Message, as_messages
+from web4rl.jsonl import Location, RowError
 
 CATEGORIES: tuple[str, ...] = ("tool_use", "style", "multi_step", "guardrail")
 """The categories the pipeline's own data uses. Other names are accepted (users' data differ)."""
@@ -58,51 +59,6 @@ ALPACA_CATEGORIES: dict[str, str] = {
 
 UNCATEGORIZED = "uncategorized"
 """Category name used in batches and balancing for rows without a ``category``."""
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a row came from, for error messages.
-
-    Attributes:
-        file: path of the JSONL file, or ``hf:<dataset>[<split>]`` for an HF ``datasets`` source.
-        line: 1-based line number in the file (for HF sources: 1-based row number); 0 when the
-            problem concerns the whole file.
-        unit: ``"line"`` for files, ``"row"`` for HF datasets.
-    """
-
-    file: str
-    line: int
-    unit: str = "line"
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}" if self.line else self.file
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem with one field of one row.
-
-    Attributes:
-        location: file and line of the row.
-        field: dotted field path (e.g. ``"messages[2].content"``), or ``None`` for the whole
-            row/line (malformed JSON, bad bytes, empty file).
-        message: what is wrong, in words.
-    """
-
-    location: Location
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = str(self.location)
-        if self.location.line and self.location.unit != "line":
-            where = f"{self.location.file} {self.location.unit} {self.location.line}"
-        return (
-            f"{where}: field '{self.field}': {self.message}"
-            if self.field
-            else f"{where}: {self.message}"
-        )
 
 
 class DataValidationError(ValueError):

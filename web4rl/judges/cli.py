@@ -26,9 +26,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from web4rl.data.io import iter_jsonl
 from web4rl.data.records import ALPACA_CATEGORIES
-from web4rl.data.records import RowError as DataRowError
+from web4rl.jsonl import RowError as DataRowError
+from web4rl.jsonl import iter_jsonl
 from web4rl.judges.judge import PENALTIES, POSITIVE, Judge, Sample, weights_from_dict
 from web4rl.sim.tools import DEFAULT_PROFILE, PROFILE_NAMES
 
@@ -59,7 +59,7 @@ def read_rows(
 ) -> Iterator[tuple[int, dict[str, Any], Sample]]:
     """Yield (line number, raw row, Sample); malformed rows raise RowError or are recorded.
 
-    Lines are read by the one JSONL reader (web4rl.data.io.iter_jsonl), so a bad line is
+    Lines are read by the one JSONL reader (web4rl.jsonl.iter_jsonl), so a bad line is
     reported as ``file:line: message`` exactly as the training commands report it.
     """
     for loc, raw in iter_jsonl(path):

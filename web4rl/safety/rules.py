@@ -22,6 +22,7 @@ What is a *guardrail* (the episode ends, -10) versus merely an *error* (the call
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from web4rl.safety.shell_lex import ShellSyntaxError, split_pipeline, tokenize
 
@@ -268,6 +269,7 @@ def _redirect_reason(target: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # pure; RL rollouts repeat the same command lines many times
 def command_violation(command: str, depth: int = 0) -> str | None:
     """Reason a shell command line is unsafe (a guardrail), or None.
 

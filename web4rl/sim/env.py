@@ -104,7 +104,9 @@ class ToolUseEnv(gym.Env):
         self.episode = Episode(task, self.rewards, self.include_catalog, self.tools)
         self._last_obs = self.episode.observation()
         if self.logger is not None:
-            self.logger.start(self.episode.task, seed, self.rewards, self._last_obs, self.tools)
+            # The task as given (canonical: reloadable by as_task) and the profile it was
+            # played in; the translated form is task.for_tools(tools).
+            self.logger.start(task, seed, self.rewards, self._last_obs, self.tools)
         return self._last_obs, {
             "task_id": task.id,
             "category": task.category,

@@ -33,6 +33,10 @@ Deviations from the seed's reward table that are kept, with the reason:
   failing a wrong call would be cheaper than making it work;
 - a schema failure of the expected tool costs ``schema_fail`` without ``wrong_tool`` (so "right
   tool, bad arguments" = -5 - 0.5 beats "wrong tool" or "not JSON" at -8.5);
+- ``edit_existing_file`` whose ``changes`` is a description ("Update imports to use
+  TypeScript", the real data's form) succeeds as a recorded no-op (the issue's semantics): it
+  earns the tool credit of a successful call but changes nothing, so the task's checks still
+  fail and repeating it is ``redundant``;
 - ``redundant`` and ``style_pass`` are this simulator's additions (DESIGN.md section 6 lists
   them; the seed's table does not define them precisely).
 """
@@ -42,6 +46,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+
+from web4rl.filetypes import JS_SUFFIXES, STYLE_SUFFIXES
 
 COMPONENT_NAMES: tuple[str, ...] = (
     "complete",
@@ -100,19 +106,7 @@ def zero_components() -> dict[str, float]:
     return dict.fromkeys(COMPONENT_NAMES, 0.0)
 
 
-_CODE_SUFFIXES = (
-    ".ts",
-    ".tsx",
-    ".js",
-    ".jsx",
-    ".mjs",
-    ".cjs",
-    ".css",
-    ".scss",
-    ".json",
-    ".md",
-    ".html",
-)
+_CODE_SUFFIXES = STYLE_SUFFIXES  # the one code-extension table (web4rl.filetypes)
 _VAR_DECL = re.compile(r"^\s*var\s", re.MULTILINE)
 MAX_LINE_CHARS = 120
 
@@ -142,7 +136,7 @@ def style_issues(path: str, text: str) -> list[str]:
         if len(line) > MAX_LINE_CHARS:
             issues.append(f"line {i}: longer than {MAX_LINE_CHARS} characters")
             break
-    if path.endswith((".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs")) and _VAR_DECL.search(text):
+    if path.endswith(JS_SUFFIXES) and _VAR_DECL.search(text):
         issues.append("uses `var` (use const/let)")
     if path.endswith(".json"):
         try:

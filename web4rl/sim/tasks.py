@@ -49,6 +49,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from web4rl.jsonl import RowError, iter_jsonl_text
 from web4rl.sim.execute import TaskContext, ToolResult
 from web4rl.sim.fs import Workspace, WorkspaceError
 from web4rl.sim.tools import CANONICAL, ToolProfile, get_profile, with_defaults
@@ -432,32 +433,32 @@ def _line_of(text: str, tid: Any) -> int | None:
 
 
 def parse_tasks(text: str, name: str) -> list[Task]:
-    """Parse task file text (JSON list / {"tasks": [...]} / JSONL by `name`'s suffix)."""
+    """Parse task file text (JSON list / {"tasks": [...]} / JSONL by `name`'s suffix).
+
+    Errors start with ``file:line`` (the project's one format, web4rl.jsonl); JSONL lines are
+    read by the one JSONL reader.
+    """
     tasks: list[Task] = []
     if name.endswith(".jsonl"):
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TaskError(
-                    f"{name}, line {lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
-                ) from None
-            tasks.append(task_from_dict(obj, f"{name}, line {lineno}"))
+        for loc, obj in iter_jsonl_text(text, name):
+            if isinstance(obj, RowError):
+                if loc.line == 0:
+                    continue  # an empty task file holds no tasks
+                raise TaskError(str(obj))
+            tasks.append(task_from_dict(obj, str(loc)))
     else:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise TaskError(
-                f"{name}, line {exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
+                f"{name}:{exc.lineno}: malformed JSON: {exc.msg} at column {exc.colno}"
             ) from None
         items = data.get("tasks") if isinstance(data, dict) else data
         if not isinstance(items, list):
-            raise TaskError(f'{name}, line 1: expected a list of tasks or {{"tasks": [...]}}')
+            raise TaskError(f'{name}:1: expected a list of tasks or {{"tasks": [...]}}')
         for i, obj in enumerate(items):
             line = _line_of(text, obj.get("id") if isinstance(obj, dict) else None)
-            tasks.append(task_from_dict(obj, f"{name}, line {line if line else '?'} (task #{i})"))
+            tasks.append(task_from_dict(obj, f"{name}:{line if line else '?'} (task #{i})"))
     seen: set[str] = set()
     for task in tasks:
         if task.id in seen:

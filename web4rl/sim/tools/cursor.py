@@ -6,6 +6,7 @@ canonical action into any profile's form), so these schemas are unchanged from t
 
 from __future__ import annotations
 
+from web4rl.filetypes import grep_types
 from web4rl.sim.tools.schema import (
     MAX_COMMAND_CHARS,
     MAX_CONTENTS_CHARS,
@@ -17,18 +18,7 @@ from web4rl.sim.tools.schema import (
 )
 
 # File types accepted by grep's `type` argument, ripgrep-style (a type covers several suffixes).
-GREP_TYPES: dict[str, tuple[str, ...]] = {
-    "ts": (".ts", ".tsx", ".mts", ".cts"),
-    "tsx": (".tsx",),
-    "js": (".js", ".jsx", ".mjs", ".cjs"),
-    "jsx": (".jsx",),
-    "json": (".json",),
-    "md": (".md", ".markdown"),
-    "css": (".css", ".scss", ".sass", ".less"),
-    "html": (".html", ".htm"),
-    "py": (".py",),
-    "yaml": (".yaml", ".yml"),
-}
+GREP_TYPES: dict[str, tuple[str, ...]] = grep_types()  # from the one extension table
 
 
 CURSOR_SCHEMAS: dict[str, dict] = {
