@@ -32,6 +32,7 @@ from web4rl.models import (
     quantization_config,
     resolve_smol,
 )
+from web4rl.options import adapter_dir_rule, constrain, local_model_rule, non_empty
 from web4rl.sequence import chunked_token_logps, token_logps
 
 TRAINABLE_ADAPTER = "default"
@@ -72,6 +73,7 @@ class PolicyConfigError(ValueError):
     """A policy setting that cannot work (missing adapter directory, bad dtype, ...)."""
 
 
+@constrain(r=">= 1", alpha="> 0", dropout="[0, 1)", target_modules=non_empty)
 @dataclass
 class LoraSettings:
     """LoRA hyper-parameters for a new adapter (ignored when continuing ``init_adapter``).
@@ -91,6 +93,7 @@ class LoraSettings:
     bias: Literal["none", "all", "lora_only"] = "none"
 
 
+@constrain(max_new_tokens=">= 1", temperature=">= 0", top_p="(0, 1]", batch_size=">= 1")
 @dataclass
 class SamplingSettings:
     """How completions are sampled (Stage 1 candidates, Stage 2 samples, RL rollouts).
@@ -131,6 +134,7 @@ def _check_adapter_dir(path: str) -> Path:
     return adapter_dir
 
 
+@constrain(model_name=local_model_rule, init_adapter=adapter_dir_rule, logits_chunk_size=">= 1")
 class Policy(nn.Module):
     """A causal LM with a trainable LoRA adapter, its tokenizer and a reference view.
 
@@ -255,6 +259,16 @@ class Policy(nn.Module):
         for p in base.parameters():
             p.requires_grad_(False)
         if adapter_dir is None:
+            names = [n for n, _ in base.named_modules()]
+            missing = [t for t in self.lora.target_modules
+                       if not any(n == t or n.endswith("." + t) for n in names)]
+            if missing:  # peft's own error names neither the option nor what the model has
+                linear = sorted({n.rpartition(".")[2] for n, m in base.named_modules()
+                                 if isinstance(m, nn.Linear)})
+                raise PolicyConfigError(
+                    f"policy.lora.target_modules: {', '.join(missing)} not found in "
+                    f"{self.model_name}; its linear layers are {', '.join(linear)}"
+                )
             config = LoraConfig(
                 r=self.lora.r,
                 lora_alpha=self.lora.alpha,

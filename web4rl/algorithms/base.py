@@ -21,6 +21,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 from web4rl.distributed import sum_over_shard_group
 from web4rl.losses import Metrics
+from web4rl.options import check_options, constrain, output_dir_free
 from web4rl.policy import Policy, require_trainable_keys, trainable_state_names
 
 
@@ -82,6 +83,8 @@ def cosine_with_warmup(step: int, total_steps: int, warmup_steps: int, min_ratio
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+@constrain(lr=">= 0", weight_decay=">= 0", betas="[0, 1)", warmup_ratio="[0, 1)",
+           min_lr_ratio="[0, 1]", adapter_dir=output_dir_free)
 class PolicyModule(L.LightningModule):
     """Base for SFT, ORPO, DPO, ... over one shared LoRA ``Policy``.
 
@@ -116,6 +119,7 @@ class PolicyModule(L.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy"])
+        check_options(type(self), self.hparams)  # library use too: DPO(lr=-1) fails here
         self.policy = policy
         # Checkpoints carry only trainable weights, so loading must not demand the frozen base.
         self.strict_loading = False

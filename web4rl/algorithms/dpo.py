@@ -12,9 +12,11 @@ from torch.utils.data import DataLoader, Subset
 from web4rl.algorithms.base import Metrics, PolicyModule, stack_pair
 from web4rl.data.batches import PreferenceBatch
 from web4rl.losses import dpo_loss
+from web4rl.options import constrain
 from web4rl.sequence import masked_sum
 
 
+@constrain(beta="> 0", label_smoothing="[0, 0.5)")
 class DPO(PolicyModule):
     """Sigmoid DPO loss on completion log-probs summed over tokens.
 

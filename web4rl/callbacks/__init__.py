@@ -4,6 +4,7 @@ from web4rl.callbacks.checkpoints import GatedCheckpoint, export_adapter
 from web4rl.callbacks.gates import EvalGates, GateReport
 from web4rl.callbacks.hardware import MatmulPrecision
 from web4rl.callbacks.monitor import TrainingMonitor
+from web4rl.callbacks.progress import PlainProgressBar
 from web4rl.callbacks.rollback import Rollback, RollbackLimitReached, fit_with_rollback
 from web4rl.callbacks.throughput import TokenThroughput, count_tokens
 
@@ -12,6 +13,7 @@ __all__ = [
     "GateReport",
     "GatedCheckpoint",
     "MatmulPrecision",
+    "PlainProgressBar",
     "Rollback",
     "RollbackLimitReached",
     "TokenThroughput",

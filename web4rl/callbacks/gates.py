@@ -19,6 +19,7 @@ from lightning.pytorch import Callback
 from lightning.pytorch.utilities import rank_zero_info
 
 from web4rl.metrics import GateThresholds
+from web4rl.options import constrain
 
 
 @dataclass
@@ -35,6 +36,8 @@ class GateReport:
     samples: list[dict[str, Any]] = field(default_factory=list)
 
 
+@constrain(every_n_steps=">= 1", num_prompts=">= 1", temperature=">= 0", max_new_tokens=">= 1",
+           batch_size=">= 1", log_samples=">= 0")
 class EvalGates(Callback):
     """Evaluation gates during training.
 

@@ -12,9 +12,13 @@ import math
 
 from lightning.pytorch import Callback
 
+from web4rl.options import constrain
+
 log = logging.getLogger("web4rl.monitor")
 
 
+@constrain(grad_norm_max="> 0", kl_max=">= 0", ppl_max="> 0", ppl_min=">= 0",
+           gate_regression=">= 0", plateau_steps=">= 1", min_delta=">= 0")
 class TrainingMonitor(Callback):
     """Warn on: grad norm > 5, KL > 0.2, perplexity > 20 or < 2, a gate regressing by more
     than 5% against its first evaluation, a plateau, and validation loss rising while training

@@ -24,6 +24,7 @@ from lightning.pytorch.utilities import rank_zero_warn
 
 from web4rl.callbacks.checkpoints import GatedCheckpoint, newest_safe
 from web4rl.metrics import GateThresholds
+from web4rl.options import constrain
 
 _DEFAULTS = GateThresholds()
 
@@ -40,6 +41,8 @@ class RollbackEvent:
     restored_step: int | None
 
 
+@constrain(max_rollbacks=">= 0", lr_scale="(0, 1]", guardrail_max="[0, 1]",
+           json_validity_min="[0, 1]", kl_max=">= 0", entropy_min=">= 0")
 class Rollback(Callback):
     """Restore the last rollback-safe checkpoint on a critical signal.
 

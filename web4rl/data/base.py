@@ -34,6 +34,8 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler, SequentialSampler
 
+from web4rl.options import constrain
+
 
 def sample_data_path(name: str) -> Path:
     """Path of a data file shipped inside the package (``web4rl/sample_data/<name>``)."""
@@ -92,6 +94,7 @@ class EpochShuffleSampler(RandomSampler):
         yield from torch.randperm(len(self.data_source), generator=g).tolist()
 
 
+@constrain(batch_size=">= 1", num_workers=">= 0")
 class BaseDataModule(L.LightningDataModule):
     """Options and plumbing every web4rl DataModule shares: tokenizer, batching, seed.
 

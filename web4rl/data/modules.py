@@ -51,10 +51,12 @@ from web4rl.data.tokenize import (
     tokenize_sft,
     warn_truncation,
 )
+from web4rl.options import constrain
 
 SPLITS = ("train", "val", "test")
 
 
+@constrain(max_length=">= 2", max_prompt_length="[1, max_length)", split_fractions="[0, 1]")
 class RecordDataModule(BaseDataModule):
     """Rows from files or an HF dataset, checked into records, tokenized into typed batches.
 

@@ -204,6 +204,17 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    try:
+        # Check every row before any output file is opened: a bad row must not truncate the
+        # previous run's results or leave half-written files behind.
+        for _ in read_rows(args.input, args.skip_invalid, []):
+            pass
+    except RowError as e:
+        print(f"error: {e}\n(use --skip-invalid to skip malformed rows)", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as e:
+        print(f"error: {args.input}: not UTF-8 text ({e.reason} at byte {e.start})", file=sys.stderr)
+        return 2
     out_path = args.output or args.input.with_name(args.input.stem + ".scored.jsonl")
     summary_path = args.summary or out_path.with_name("score_summary.json")
     traces_path = args.traces or out_path.with_name("reward_traces.csv")

@@ -1,2 +1,29 @@
-"""Pure RL maths shared by the Stage 2/3 algorithms (AWR weights, GAE, KL, ...): tensor
-functions with the paper's equation in the docstring, no module state, no trainer."""
+"""Pure RL maths shared by PPO, GRPO (and AWR): advantages, policy losses, KL control."""
+
+from web4rl.rl.advantages import group_advantages, masked_gae, whiten
+from web4rl.rl.awr import awr_weights
+from web4rl.rl.kl_control import AdaptiveKLController
+from web4rl.rl.losses import (
+    aggregate,
+    chunked_entropy,
+    clipped_surrogate,
+    clipped_value_loss,
+    entropy_from_logits,
+    explained_variance,
+    kl_estimate,
+)
+
+__all__ = [
+    "AdaptiveKLController",
+    "aggregate",
+    "awr_weights",
+    "chunked_entropy",
+    "clipped_surrogate",
+    "clipped_value_loss",
+    "entropy_from_logits",
+    "explained_variance",
+    "group_advantages",
+    "kl_estimate",
+    "masked_gae",
+    "whiten",
+]
