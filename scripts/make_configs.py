@@ -77,6 +77,14 @@ ALGORITHMS = {
                 about="Stage 1 DPO on preference pairs (reference = starting policy)",
                 args=dict(beta=0.1, lr=5.0e-6, warmup_ratio=0.1, label_smoothing=0.0,
                           precompute_reference=True), cpu_lr=1.0e-3, epochs=3),
+    "rs_sft": dict(class_path="web4rl.algorithms.RSSFT", data="web4rl.data.RewardFilteredDataModule",
+                   about="Stage 2 rejection-sampling SFT on the best judge-scored sample per prompt",
+                   args=dict(lr=3.0e-6, warmup_ratio=0.05), cpu_lr=1.0e-3, epochs=2,
+                   data_args=dict(mode="top1", threshold=0.6, max_rows=20000)),
+    "awr": dict(class_path="web4rl.algorithms.AWR", data="web4rl.data.RewardFilteredDataModule",
+                about="Stage 2 advantage-weighted regression on judge-scored samples",
+                args=dict(lr=3.0e-6, warmup_ratio=0.05), cpu_lr=1.0e-3, epochs=2,
+                data_args=dict(mode="weighted", awr_beta=5.0, awr_max_weight=10.0)),
 }
 
 
@@ -150,6 +158,7 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
                      max_length=hw.get("max_length", 4096),
                      max_prompt_length=hw.get("max_prompt_length", 2048), seed=42,
                      num_workers=0 if cpu else 4)
+    data_args.update(alg.get("data_args", {}))
     config = dict(
         seed_everything=42,
         trainer=trainer,

@@ -31,7 +31,7 @@ class ParseOnlyCLI(Web4CLI):
 
 def test_every_hardware_and_algorithm_has_a_config():
     names = {p.stem for p in CONFIGS}
-    for algorithm in ("sft", "orpo", "dpo"):
+    for algorithm in ("sft", "orpo", "dpo", "rs_sft", "awr"):
         for hw in ("cpu", "m1max", "rtx4090", "a100", "ddp", "fsdp"):
             assert f"{algorithm}_{hw}" in names
 
@@ -46,19 +46,22 @@ def test_configs_match_their_generator():
 def test_config_parses_against_signatures(config):
     cli = ParseOnlyCLI(args=["fit", "--config", str(config)], run=True)
     cfg = cli.config["fit"]
-    hw = config.stem.split("_")[1]
+    hw = config.stem.rsplit("_", 1)[1]
     policy = cfg.model.init_args.policy.init_args
     assert policy.lora.r == 16 and policy.lora.alpha == 32
     if hw == "cpu":
         assert policy.model_name == "web4rl/tiny"
     else:
-        assert cfg.model.init_args.lr in (5e-6, 2e-4)
+        assert cfg.model.init_args.lr in (5e-6, 2e-4, 3e-6)
         assert cfg.trainer.gradient_clip_val == 1.0
     if hw in ("rtx4090", "a100", "ddp", "fsdp"):
         assert cfg.trainer.precision == "bf16-mixed" and cfg.model.init_args.fused_adamw
     if hw == "m1max":
         assert cfg.trainer.accelerator == "mps" and cfg.trainer.precision == "16-mixed"
         assert policy.gradient_checkpointing
+    if config.stem.startswith(("rs_sft_", "awr_")):  # Stage 2: DESIGN.md section 6 numbers
+        assert cfg.data.init_args.mode == ("top1" if config.stem.startswith("rs_sft") else "weighted")
+        assert cfg.trainer.max_epochs == 2 and cfg.model.init_args.warmup_ratio == 0.05
     batch = cfg.data.init_args.batch_size * cfg.trainer.accumulate_grad_batches
     expected = {"m1max": 16, "rtx4090": 16, "a100": 16, "cpu": 8, "ddp": 4, "fsdp": 4}[hw]
     assert batch == expected
@@ -99,6 +102,7 @@ def test_help_lists_tools(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
     assert "fit" in out and "sim" in out and "score" in out
+    assert "sample" in out and "pairs" in out
 
 
 def test_cpu_fit_end_to_end(tmp_path, monkeypatch):

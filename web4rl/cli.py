@@ -27,6 +27,8 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 TOOL_COMMANDS = {
     "sim": ("web4rl.sim.cli:main", "play, list, validate and replay simulator episodes"),
     "score": ("web4rl.judges.cli:main", "score sampled completions with the automated judge"),
+    "sample": ("web4rl.sampling_cli:main", "sample completions from a policy/adapter (resumable, --score)"),
+    "pairs": ("web4rl.pairs_cli:main", "RLAIF preference pairs (best vs worst) from scored samples"),
     "evaluate": ("web4rl.evaluation.cli:main", "generations, judge, gates and a report for adapters"),
     "export-adapter": ("web4rl.callbacks.checkpoints:export_main", "write a checkpoint's adapter as a PEFT directory"),
     "adapters": ("web4rl.adapters.cli:main", "merge, average, stack, export (safetensors/GGUF), model card"),

@@ -29,6 +29,7 @@ from web4rl.data.records import (
     parse_preference_row,
     parse_sft_row,
 )
+from web4rl.data.reward_filtered import RewardBatch, RewardFilteredDataModule, ScoredRecord
 from web4rl.data.splits import SplitIndices, balance_indices, split_indices
 from web4rl.data.tokenize import (
     PreferenceCollator,
@@ -53,10 +54,13 @@ __all__ = [
     "PreferenceDataModule",
     "PreferenceRecord",
     "RecordDataModule",
+    "RewardBatch",
+    "RewardFilteredDataModule",
     "RowError",
     "SFTCollator",
     "SFTDataModule",
     "SFTRecord",
+    "ScoredRecord",
     "SequenceBatch",
     "SplitIndices",
     "TokenizedPair",

@@ -1,6 +1,7 @@
 """Pure RL maths shared by PPO, GRPO (and AWR): advantages, policy losses, KL control."""
 
 from web4rl.rl.advantages import group_advantages, masked_gae, whiten
+from web4rl.rl.awr import awr_weights
 from web4rl.rl.kl_control import AdaptiveKLController
 from web4rl.rl.losses import (
     aggregate,
@@ -15,6 +16,7 @@ from web4rl.rl.losses import (
 __all__ = [
     "AdaptiveKLController",
     "aggregate",
+    "awr_weights",
     "chunked_entropy",
     "clipped_surrogate",
     "clipped_value_loss",
