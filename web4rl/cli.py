@@ -20,6 +20,7 @@ TOOL_COMMANDS = {
     "sim": ("web4rl.sim.cli:main", "play, list, validate and replay simulator episodes"),
     "score": ("web4rl.judges.cli:main", "score sampled completions with the automated judge"),
     "adapters": ("web4rl.adapters.cli:main", "merge, average, stack, export (safetensors/GGUF), model card"),
+    "pipeline": ("web4rl.pipeline.cli:main", "Stage 0 -> 4 end to end with exit criteria (resumable)"),
 }
 
 
