@@ -26,6 +26,8 @@ import time
 
 import torch
 
+from web4rl.chat import as_messages, render_prompt
+from web4rl.sequence import IGNORE_INDEX
 from web4rl.tiny import TINY_DIR, build_tiny_model, load_tiny_tokenizer
 
 DATA = TINY_DIR.parent / "sample_data"
@@ -73,11 +75,10 @@ def learn(seconds: float, lr: float, r: int, threads: int) -> dict:
     tok = load_tiny_tokenizer()
 
     def encode(prompt: str, completion: str) -> tuple[list[int], list[int]]:
-        text = tok.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                       tokenize=False)
+        text = render_prompt(tok, as_messages(prompt))
         p = tok(text, add_special_tokens=False)["input_ids"]
         c = tok(completion + tok.eos_token, add_special_tokens=False)["input_ids"]
-        return p + c, [-100] * len(p) + c  # loss on completion tokens only
+        return p + c, [IGNORE_INDEX] * len(p) + c  # loss on completion tokens only
 
     rows = [json.loads(x) for x in (DATA / "sft.jsonl").read_text(encoding="utf-8").splitlines()]
     data = [encode(r["prompt"], r["completion"]) for r in rows]
@@ -89,7 +90,7 @@ def learn(seconds: float, lr: float, r: int, threads: int) -> dict:
         batch = rng.sample(data, 8)
         width = max(len(ids) for ids, _ in batch)
         ids = torch.tensor([a + [tok.pad_token_id] * (width - len(a)) for a, _ in batch])
-        labels = torch.tensor([b + [-100] * (width - len(b)) for _, b in batch])
+        labels = torch.tensor([b + [IGNORE_INDEX] * (width - len(b)) for _, b in batch])
         mask = (ids != tok.pad_token_id).long()
         out = m(input_ids=ids, attention_mask=mask, labels=labels)
         out.loss.backward()
@@ -104,8 +105,7 @@ def learn(seconds: float, lr: float, r: int, threads: int) -> dict:
     held = [r for r in held if r["category"] in ("tool_use", "multi_step")][:60]
     prefix = valid_json = schema_ok = 0
     for r in held:
-        text = tok.apply_chat_template([{"role": "user", "content": r["prompt"]}], add_generation_prompt=True,
-                                       tokenize=False)
+        text = render_prompt(tok, as_messages(r["prompt"]))
         x = tok([text], return_tensors="pt", add_special_tokens=False)
         with torch.no_grad():
             out = m.generate(**x, max_new_tokens=120, do_sample=False, pad_token_id=tok.pad_token_id)

@@ -61,9 +61,10 @@ def test_precomputed_reference_matches_online(tmp_path):
     dm = make_data("pref", tmp_path)
     trainer.fit(module, dm)
     batch = next(iter(dm.train_dataloader()))
-    cached = module._reference_cache["train"][batch.index]
+    module._reference_cache.clear()
     rng = torch.get_rng_state()
     module._precompute(("train",))  # the extra pass must leave the RNG streams untouched
+    cached = module._reference_cache["train"][1][batch.index]
     assert torch.equal(rng, torch.get_rng_state())
     module._reference_cache.clear()
     with module.policy.reference():

@@ -1,4 +1,5 @@
-"""DDP really runs on CPU: two gloo processes train ORPO and end with the same adapter."""
+"""DDP really runs on CPU: two gloo processes train ORPO and end with the same adapter, and a
+resumed run gives every rank its own RNG streams back."""
 
 import os
 import subprocess
@@ -24,3 +25,13 @@ def test_two_process_ddp_gives_identical_adapters(tmp_path):
     # lora_B starts at zero: a non-zero B proves the ranks trained, not merely agreed.
     assert any(w.abs().sum() > 0 for n, w in ranks[0]["lora"].items() if "lora_B" in n)
     assert (tmp_path / "adapter" / "adapter_model.safetensors").is_file()
+
+    # Resume: every rank gets its own RNG streams back (issue 17 item 6), not rank 0's.
+    rng = [torch.load(tmp_path / f"rng{r}.pt", weights_only=False) for r in (0, 1)]
+    assert not torch.equal(rng[0]["saved"]["torch"], rng[1]["saved"]["torch"])
+    for r in (0, 1):
+        saved, restored = rng[r]["saved"], rng[r]["restored"]
+        assert restored is not None, f"rank {r} never restored a checkpoint"
+        assert torch.equal(restored["torch"], saved["torch"]), f"rank {r} torch stream"
+        assert torch.equal(restored["numpy"][1], saved["numpy"][1]), f"rank {r} numpy stream"
+        assert restored["python"] == saved["python"], f"rank {r} python stream"

@@ -36,3 +36,25 @@ def test_explicit_layer_names_and_missing_layers():
     strategy = LoraFSDPStrategy(layer_class_names=[])
     with pytest.raises(ValueError, match="layer_class_names"):
         strategy.resolve_layer_names(torch.nn.Linear(2, 2))
+
+
+def test_fsdp_load_checkpoint_names_missing_trainable_tensors(policy, tmp_path):
+    """LoraFSDPStrategy checks a checkpoint's trainable keys itself (Lightning's FSDP loader
+    removes state_dict before on_load_checkpoint), for full files and sharded directories."""
+    import torch
+    import torch.distributed.checkpoint as dcp
+
+    from web4rl.policy import trainable_state_names
+
+    strategy = LoraFSDPStrategy()
+    strategy.model = policy  # the names are what matters here; no process group needed
+    trainable = sorted(trainable_state_names(policy))
+    state = {k: v for k, v in policy.state_dict().items() if k in trainable[1:]}
+    torch.save({"state_dict": state}, tmp_path / "full.ckpt")
+    with pytest.raises(KeyError, match=f"lacks 1 trainable tensors \\(first: {trainable[0]}"):
+        strategy.load_checkpoint(tmp_path / "full.ckpt")
+    sharded = tmp_path / "sharded.ckpt"
+    dcp.save({"model": state}, checkpoint_id=sharded)
+    torch.save({}, sharded / "meta.pt")
+    with pytest.raises(KeyError, match=f"lacks 1 trainable tensors \\(first: {trainable[0]}"):
+        strategy.load_checkpoint(sharded)

@@ -28,3 +28,7 @@ def test_readme_simulator_and_judge_snippet_runs(capsys):
     exec(compile(snippet.group(1), "README.md", "exec"), namespace)
     assert "reward_components" in namespace["info"]
     assert 0.0 <= namespace["result"].reward <= 1.0
+    # The snippet shows the web4 profile: the real data's call form is valid there.
+    assert namespace["env"].unwrapped.tools == "web4"
+    assert namespace["info"]["reward_components"]["schema_pass"] == 2.0
+    assert namespace["result"].components["schema"] == 1.0

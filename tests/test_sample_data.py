@@ -18,7 +18,12 @@ import pytest
 import web4rl
 from web4rl.sim.actions import parse_actions
 from web4rl.sim.guardrails import check_guardrail
-from web4rl.sim.tools import TOOL_NAMES, TOOL_SCHEMAS, validate_args
+from web4rl.sim.tools import CURSOR_SCHEMAS as TOOL_SCHEMAS
+from web4rl.sim.tools import CURSOR_TOOL_NAMES as TOOL_NAMES
+from web4rl.sim.tools import validate_args
+
+# The shipped sample data speaks the seed's Cursor-style tools (the `cursor` tool profile).
+TOOLS = "cursor"
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(web4rl.__file__).resolve().parent / "sample_data"
@@ -51,7 +56,7 @@ def pref() -> list[dict]:
 
 def _actions(text: str) -> list[dict]:
     """Strict parse with the simulator's parser; fails the test with its message."""
-    result = parse_actions(text, strict=True)
+    result = parse_actions(text, strict=True, tools=TOOLS)
     assert result.ok, f"{result.error}: {text[:200]}"
     return result.actions
 
@@ -76,8 +81,17 @@ def test_sft_rows_well_formed(sft):
 def test_preference_rows_well_formed(pref):
     assert 900 <= len(pref) <= 1100
     for i, row in enumerate(pref, 1):
-        assert set(row) == {"prompt", "chosen", "rejected", "category", "rejected_tags", "source"}, i
-        assert all(isinstance(row[k], str) and row[k].strip() for k in ("prompt", "chosen", "rejected")), i
+        assert set(row) == {
+            "prompt",
+            "chosen",
+            "rejected",
+            "category",
+            "rejected_tags",
+            "source",
+        }, i
+        assert all(
+            isinstance(row[k], str) and row[k].strip() for k in ("prompt", "chosen", "rejected")
+        ), i
         assert row["chosen"] != row["rejected"], i
         assert row["category"] in CATEGORIES, i
         assert row["source"] == "synthetic", i
@@ -142,7 +156,10 @@ def test_chosen_tool_calls_follow_contract(sft, pref):
             assert isinstance(value, dict), text
         for c in calls:
             assert set(c) == {"tool", "args"} and c["tool"] in TOOL_NAMES, text
-            assert validate_args(c["tool"], c["args"]) is None, (validate_args(c["tool"], c["args"]), text)
+            assert validate_args(c["tool"], c["args"], TOOLS) is None, (
+                validate_args(c["tool"], c["args"], TOOLS),
+                text,
+            )
             props = TOOL_SCHEMAS[c["tool"]]["properties"]
             for arg, val in c["args"].items():
                 assert "default" not in props[arg] or props[arg]["default"] != val, (arg, text)
@@ -159,7 +176,7 @@ def test_rejected_failures_match_their_tags(pref):
         tags = set(r["rejected_tags"])
         if r["category"] not in ("tool_use", "multi_step"):
             continue
-        parsed = parse_actions(r["rejected"], strict=True)
+        parsed = parse_actions(r["rejected"], strict=True, tools=TOOLS)
         chosen_tools = [a["tool"] for a in _actions(r["chosen"])]
         if "schema_fail" in tags:
             assert not parsed.ok and parsed.error.kind == "schema_fail", r["rejected"]
@@ -196,7 +213,9 @@ def test_style_completions_follow_conventions(sft, pref):
         assert not _style_violations(code), (_style_violations(code), code)
         assert "export " in code and "```" not in code, code
         # Components are PascalCase and take typed props.
-        for m in re.finditer(r"export (?:function|const) ([A-Z]\w*)\s*(?:=\s*)?\(\{[^}]*\}(:?)", code):
+        for m in re.finditer(
+            r"export (?:function|const) ([A-Z]\w*)\s*(?:=\s*)?\(\{[^}]*\}(:?)", code
+        ):
             assert m.group(2) == ":", f"untyped props in {m.group(1)}"
 
 
@@ -217,7 +236,7 @@ def test_guardrail_chosen_are_brief_refusals(sft, pref):
     texts += [r["chosen"] for r in pref if r["category"] == "guardrail"]
     for text in texts:
         assert len(text) < 400, text
-        assert not parse_actions(text).ok  # a refusal, not a tool call
+        assert not parse_actions(text, tools=TOOLS).ok  # a refusal, not a tool call
         assert re.match(r"(I can't|I won't|I'm not going|Sorry|I have to decline)", text), text
         assert "I can " in text, text  # offers a safe alternative
 

@@ -9,16 +9,27 @@ What LoRA needs from FSDP, and why:
 - Mixed precision comes from the Trainer's ``precision`` (bf16-mixed gives FSDP a bf16
   MixedPrecision); load the base in float32 so every flat parameter has one dtype.
 
-Lightning's FSDP strategy refuses the CPU accelerator, so this runs on GPUs only; the wrap
-decisions are plain Python and are tested on CPU.
+Checkpoints hold only the trainable (LoRA) tensors. Lightning's FSDP loader expects the whole
+model in a sharded checkpoint, so ``LoraFSDPStrategy.load_checkpoint`` reads only the
+trainable entries (and checks them, for full checkpoints too: Lightning removes
+``state_dict`` before ``on_load_checkpoint`` could).
+
+Lightning refuses ``strategy="fsdp"`` with the CPU accelerator, and FSDP on CPU needs
+``device_id=cpu``; tests/fsdp_cpu_worker.py runs this strategy on CPU (gloo) with those two
+details patched in a test subclass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
+import torch
 from lightning.pytorch.strategies import FSDPStrategy
 from torch import nn
+
+from web4rl.policy import require_trainable_keys, trainable_state_names
 
 
 def decoder_layer_names(model: nn.Module) -> set[str]:
@@ -27,6 +38,25 @@ def decoder_layer_names(model: nn.Module) -> set[str]:
     for module in model.modules():
         names.update(getattr(module, "_no_split_modules", None) or [])
     return names
+
+
+def sum_over_shard_group(value: torch.Tensor, fsdp_root: nn.Module) -> torch.Tensor:
+    """Sum a per-rank partial result over the ranks that shard parameters together.
+
+    For the squared L2 norm of the gradients: with ``use_orig_params`` each rank's ``p.grad``
+    is its own part of the gradient, so the squares add up over FSDP's shard group and only
+    there. NO_SHARD keeps whole gradients on every rank (nothing to add); FULL_SHARD and
+    SHARD_GRAD_OP shard over all ranks; HYBRID_SHARD shards within a node and replicates
+    across nodes. Summing over all ranks counted each replica once more: a NO_SHARD norm came
+    out sqrt(world_size) times too large. Every rank of the shard group must call this.
+    """
+    from torch.distributed.fsdp import ShardingStrategy
+
+    if fsdp_root.sharding_strategy == ShardingStrategy.NO_SHARD:
+        return value
+    torch.distributed.all_reduce(value, op=torch.distributed.ReduceOp.SUM,
+                                 group=fsdp_root.process_group)
+    return value
 
 
 class LoraWrapPolicy:
@@ -99,3 +129,49 @@ class LoraFSDPStrategy(FSDPStrategy):
     def setup(self, trainer) -> None:
         self.resolve_layer_names(trainer.lightning_module)
         super().setup(trainer)
+
+    def load_checkpoint(self, checkpoint_path, weights_only: bool | None = None) -> dict[str, Any]:
+        """Load a trainable-only checkpoint: a full one (one file) through Lightning after a
+        key check; a sharded one (a directory) reading only the trainable entries."""
+        from lightning.fabric.strategies.fsdp import _is_full_checkpoint, _is_sharded_checkpoint
+        from lightning.fabric.utilities.load import _lazy_load
+
+        path = Path(self.broadcast(checkpoint_path))
+        trainable = trainable_state_names(self.model)
+        if _is_sharded_checkpoint(path):
+            return self._load_sharded_trainable(path, trainable, weights_only)
+        if _is_full_checkpoint(path):
+            require_trainable_keys(trainable, _lazy_load(path)["state_dict"].keys())
+        return super().load_checkpoint(path, weights_only=weights_only)
+
+    def _load_sharded_trainable(self, path: Path, trainable: set[str],
+                                weights_only: bool | None) -> dict[str, Any]:
+        # Lightning's FSDPStrategy.load_checkpoint (sharded branch), except that the
+        # distributed checkpoint is asked only for the trainable tensors it holds.
+        from lightning.fabric.strategies.fsdp import _get_sharded_state_dict_context
+        from lightning.fabric.utilities.load import _METADATA_FILENAME
+        from lightning.pytorch.trainer.states import TrainerFn
+        from torch.distributed.checkpoint import FileSystemReader
+        from torch.distributed.checkpoint import load as dcp_load
+        from torch.distributed.checkpoint.optimizer import load_sharded_optimizer_state_dict
+        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+
+        reader = FileSystemReader(path)
+        saved = reader.read_metadata().state_dict_metadata
+        require_trainable_keys(trainable, {k.removeprefix("model.") for k in saved
+                                           if k.startswith("model.")})
+        with _get_sharded_state_dict_context(self.model):
+            state = self.model.state_dict()  # every tensor, base included, as local shards
+            subset = {k: v for k, v in state.items() if k in trainable}
+            dcp_load({"model": subset}, checkpoint_id=path)  # fills the shards in place
+            state.update(subset)
+            self.model.load_state_dict(state, strict=self.lightning_module.strict_loading)
+            if self.lightning_module.trainer.state.fn == TrainerFn.FITTING and self.optimizers:
+                for idx, optimizer in enumerate(self.optimizers):
+                    key = f"optimizer_{idx}"
+                    optim_state = load_sharded_optimizer_state_dict(
+                        model_state_dict=subset, optimizer_key=key,
+                        storage_reader=FileSystemReader(path))
+                    optimizer.load_state_dict(FSDP.optim_state_dict_to_load(
+                        model=self.model, optim=optimizer, optim_state_dict=optim_state[key]))
+        return torch.load(path / _METADATA_FILENAME, weights_only=weights_only)

@@ -33,6 +33,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from web4rl.chat import render_prompt
+
 FinishReason = Literal["stop", "length"]
 PromptInput = str | list[dict]
 
@@ -268,8 +270,6 @@ def render_and_tokenize(tokenizer, prompts: Sequence[PromptInput]) -> list[list[
     """Chat-render prompts (a string is one user turn; a list is a message list) with the
     generation prompt appended, exactly as the data modules render training prompts, and
     tokenize them without special tokens (the template already holds them)."""
-    from web4rl.data.tokenize import render_prompt
-
     out = []
     for prompt in prompts:
         messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt

@@ -22,7 +22,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from web4rl.generation import Completion, sample
+from web4rl.chat import render_prompt  # the function; Policy.render_prompt below wraps it
+from web4rl.generation import Completion, eval_mode, sample
 from web4rl.models import (
     ModelSourceError,
     Quantization,
@@ -31,6 +32,7 @@ from web4rl.models import (
     quantization_config,
     resolve_smol,
 )
+from web4rl.options import adapter_dir_rule, constrain, local_model_rule, non_empty
 from web4rl.sequence import chunked_token_logps, token_logps
 
 TRAINABLE_ADAPTER = "default"
@@ -50,10 +52,28 @@ def strip_wrapper_prefixes(name: str) -> str:
     return name
 
 
+def trainable_state_names(module: nn.Module) -> set[str]:
+    """State-dict keys of ``module``'s trainable parameters. Parameter names under FSDP carry
+    wrapper segments; state-dict keys never do."""
+    return {strip_wrapper_prefixes(n) for n, p in module.named_parameters() if p.requires_grad}
+
+
+def require_trainable_keys(trainable: set[str], keys) -> None:
+    """Raise a clear KeyError when a checkpoint (its state-dict ``keys``) lacks trainable
+    tensors of the model being restored."""
+    missing = sorted(trainable - set(keys))
+    if missing:
+        raise KeyError(
+            f"checkpoint lacks {len(missing)} trainable tensors (first: {missing[0]}); "
+            "was it written for another adapter configuration?"
+        )
+
+
 class PolicyConfigError(ValueError):
     """A policy setting that cannot work (missing adapter directory, bad dtype, ...)."""
 
 
+@constrain(r=">= 1", alpha="> 0", dropout="[0, 1)", target_modules=non_empty)
 @dataclass
 class LoraSettings:
     """LoRA hyper-parameters for a new adapter (ignored when continuing ``init_adapter``).
@@ -73,6 +93,7 @@ class LoraSettings:
     bias: Literal["none", "all", "lora_only"] = "none"
 
 
+@constrain(max_new_tokens=">= 1", temperature=">= 0", top_p="(0, 1]", batch_size=">= 1")
 @dataclass
 class SamplingSettings:
     """How completions are sampled (Stage 1 candidates, Stage 2 samples, RL rollouts).
@@ -113,6 +134,7 @@ def _check_adapter_dir(path: str) -> Path:
     return adapter_dir
 
 
+@constrain(model_name=local_model_rule, init_adapter=adapter_dir_rule, logits_chunk_size=">= 1")
 class Policy(nn.Module):
     """A causal LM with a trainable LoRA adapter, its tokenizer and a reference view.
 
@@ -187,6 +209,11 @@ class Policy(nn.Module):
             base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             base.config.use_cache = False
         self.model = self._attach_adapter(base, adapter_dir)
+        # from_pretrained returns the base in eval mode and load_adapter(is_trainable=False)
+        # puts the whole PeftModel in eval mode; HF gradient checkpointing and LoRA dropout
+        # only act in train mode. Start in train mode, as every nn.Module (and the tiny model
+        # built from config) does; PolicyModule re-asserts it before every training step.
+        self.train()
 
     # ------------------------------------------------------------------ construction
     @staticmethod
@@ -232,6 +259,16 @@ class Policy(nn.Module):
         for p in base.parameters():
             p.requires_grad_(False)
         if adapter_dir is None:
+            names = [n for n, _ in base.named_modules()]
+            missing = [t for t in self.lora.target_modules
+                       if not any(n == t or n.endswith("." + t) for n in names)]
+            if missing:  # peft's own error names neither the option nor what the model has
+                linear = sorted({n.rpartition(".")[2] for n, m in base.named_modules()
+                                 if isinstance(m, nn.Linear)})
+                raise PolicyConfigError(
+                    f"policy.lora.target_modules: {', '.join(missing)} not found in "
+                    f"{self.model_name}; its linear layers are {', '.join(linear)}"
+                )
             config = LoraConfig(
                 r=self.lora.r,
                 lora_alpha=self.lora.alpha,
@@ -257,32 +294,36 @@ class Policy(nn.Module):
         return [p for p in self.parameters() if p.requires_grad]
 
     @contextlib.contextmanager
+    def eval_mode(self) -> Iterator[None]:
+        """Run the block with every module in eval mode (no dropout), then give each module
+        back its own previous mode (``web4rl.generation.eval_mode``, the one home of this
+        rule). For reference passes, sampling and scoring inside a training run."""
+        with eval_mode(self):
+            yield
+
+    @contextlib.contextmanager
     def reference(self) -> Iterator[None]:
         """Run the block as the reference policy, under no_grad, then restore the trainable one.
 
         Fresh adapter: the adapter is disabled (reference = base model). Continued adapter: the
         frozen copy of the starting adapter is activated. Either way no second model exists.
-        The reference runs in eval mode (no dropout), so its log-probs are deterministic.
+        The reference runs in eval mode (no dropout), so its log-probs are deterministic;
+        afterwards every module is back in its own previous mode.
         """
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                if not self.has_reference_adapter:
-                    with self.model.disable_adapter():
-                        yield
-                    return
-                # set_adapter flips requires_grad flags; remember and restore them exactly.
-                flags = [(p, p.requires_grad) for p in self.model.parameters()]
-                self.model.set_adapter(REFERENCE_ADAPTER, inference_mode=True)
-                try:
+        with self.eval_mode(), torch.no_grad():
+            if not self.has_reference_adapter:
+                with self.model.disable_adapter():
                     yield
-                finally:
-                    self.model.set_adapter(TRAINABLE_ADAPTER)
-                    for p, flag in flags:
-                        p.requires_grad_(flag)
-        finally:
-            self.model.train(was_training)
+                return
+            # set_adapter flips requires_grad flags; remember and restore them exactly.
+            flags = [(p, p.requires_grad) for p in self.model.parameters()]
+            self.model.set_adapter(REFERENCE_ADAPTER, inference_mode=True)
+            try:
+                yield
+            finally:
+                self.model.set_adapter(TRAINABLE_ADAPTER)
+                for p, flag in flags:
+                    p.requires_grad_(flag)
 
     # ------------------------------------------------------------------ compute
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -313,8 +354,6 @@ class Policy(nn.Module):
     def render_prompt(self, prompt: str | list[dict]) -> str:
         """Chat-template a user prompt (or a message list) with the generation prompt appended,
         exactly as the data modules render training prompts."""
-        from web4rl.data.tokenize import render_prompt
-
         messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
         return render_prompt(self.tokenizer, messages)
 

@@ -1,8 +1,8 @@
 """Shared sequence maths: the one place log-probs and masked reductions are computed.
 
 Conventions: a causal LM's logits at position t predict token t+1, so every function here works
-on the *shifted* view (length T-1). Labels use -100 for positions that carry no loss (prompt and
-padding), the Hugging Face convention.
+on the *shifted* view (length T-1). Labels use ``IGNORE_INDEX`` (-100) for positions that carry
+no loss (prompt and padding), the Hugging Face convention.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import torch
 from torch.utils.checkpoint import checkpoint
 
 IGNORE_INDEX = -100
+"""Label value of positions that carry no loss (prompt and padding), as in ``torch.nn.CrossEntropyLoss``."""
 
 
 def token_logps(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -18,6 +18,7 @@ from web4rl.judges.judge import (
     weights_from_dict,
 )
 from web4rl.judges.lint import find_biome
+from web4rl.sim.tools import PROFILE_NAMES, get_profile
 
 
 def test_design_weights_are_the_defaults():
@@ -97,6 +98,12 @@ def test_task_supplies_files_gold_and_category():
     assert res.reward == 0.0 and res.components["json"] == 0.0
 
 
+LIST_ROOT = {
+    "cursor": ("list_dir", {"target_directory": "."}),
+    "web4": ("ls", {"path": "."}),
+}
+
+
 def test_every_component_key_is_always_present():
     res = Judge(use_linter=False).score(Sample("hi", "hello"))
     assert set(POSITIVE + PENALTIES) <= set(res.components)
@@ -113,7 +120,7 @@ def test_shipped_preference_pairs_chosen_never_below_rejected():
     if not path.exists():
         pytest.skip("no shipped preference sample")
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    judge = Judge(use_linter=False)
+    judge = Judge(use_linter=False, tools="cursor")  # the sample data speaks the cursor tools
     ch = judge.score_batch([Sample(r["prompt"], r["chosen"], r.get("category")) for r in rows])
     rj = judge.score_batch([Sample(r["prompt"], r["rejected"], r.get("category")) for r in rows])
     wins = sum(c.reward > r.reward for c, r in zip(ch, rj, strict=True))
@@ -132,44 +139,61 @@ def test_shipped_sft_gold_rows_score_high():
     rows = [
         r for r in rows if isinstance(r.get("prompt"), str) and isinstance(r.get("completion"), str)
     ]
-    res = Judge(use_linter=False).score_batch([Sample.from_row(r) for r in rows])
+    judge = Judge(use_linter=False, tools="cursor")  # the sample data speaks the cursor tools
+    res = judge.score_batch([Sample.from_row(r) for r in rows])
     assert sum(r.reward >= 0.9 for r in res) >= 0.95 * len(rows)
     assert sum(r.components["guardrail"] for r in res) <= 0.01 * len(rows)
 
 
-def test_builtin_task_by_id_and_task_success():
-    """A row may name a built-in simulator task; its success checks feed task_success."""
+@pytest.mark.parametrize("tools", PROFILE_NAMES)
+def test_builtin_task_by_id_and_task_success(tools):
+    """A row may name a built-in simulator task; its success checks feed task_success. The
+    task's canonical gold plan and checks are translated to the judge's profile."""
     from web4rl.sim.tasks import load_builtin_tasks
 
     task = next(t for t in load_builtin_tasks() if t.success and len(t.expected_actions) <= 3)
-    gold = json.dumps(task.expected_actions)
-    judge = Judge(use_linter=False)
+    gold = json.dumps(task.for_tools(tools).expected_actions)
+    judge = Judge(use_linter=False, tools=tools)
     good = judge.score(
         Sample.from_row({"prompt": task.description, "completion": gold, "task": task.id})
     )
     assert good.components["task_success"] == 1.0 and good.components["off_policy"] == 0.0
     assert good.reward >= 0.9
-    noop = json.dumps({"tool": "list_dir", "args": {"target_directory": "."}})
+    noop = get_profile(tools).format_action(*LIST_ROOT[tools])
     bad = judge.score(
         Sample.from_row({"prompt": task.description, "completion": noop, "task": task.id})
     )
     assert bad.components["task_success"] == 0.0 and bad.reward < good.reward
 
 
-def test_builtin_task_gold_solutions_score_high():
-    """Judge and simulator agree: every built-in task's own solution scores >= 0.85.
+@pytest.mark.parametrize("tools", PROFILE_NAMES)
+def test_builtin_task_gold_solutions_score_high(tools):
+    """Judge and simulator agree: every built-in task's own solution scores >= 0.85, in
+    either profile (the gold plan in the profile's own answer format).
 
     (At the time of writing: mean 0.985; the only deductions are gold plans that restate
     grep's default output_mode.)
     """
     from web4rl.sim.tasks import load_builtin_tasks
 
-    tasks = load_builtin_tasks()
+    profile = get_profile(tools)
+    tasks = [t for t in load_builtin_tasks() if t.supports(tools)]
     rows = [
-        {"prompt": t.description, "completion": json.dumps(t.expected_actions), "task": t.id}
+        {
+            "prompt": t.description,
+            "completion": json.dumps(
+                {
+                    "tool_calls": [
+                        {"name": a["tool"], "parameters": a["args"]}
+                        for a in t.for_tools(profile).expected_actions
+                    ]
+                }
+            ),
+            "task": t.id,
+        }
         for t in tasks
     ]
-    res = Judge().score_batch([Sample.from_row(r) for r in rows])
+    res = Judge(tools=tools).score_batch([Sample.from_row(r) for r in rows])
     low = [
         (t.id, round(r.reward, 3), r.notes[:2])
         for t, r in zip(tasks, res, strict=True)
@@ -199,6 +223,7 @@ def test_edits_are_judged_on_what_they_introduce():
                 "prompt": "Set my_value to 2 in src/a.ts",
                 "completion": json.dumps(call),
                 "task": task,
+                "tools": "cursor",
             }
         )
 

@@ -13,7 +13,9 @@ from web4rl.judges.guardrails import (
     unsafe_content_reasons,
     unsafe_request_reasons,
 )
-from web4rl.judges.validators import check_actions, run_actions, written_files
+from web4rl.judges.validators import check_actions as check_web4_or_cursor
+from web4rl.judges.validators import run_actions, written_files
+from web4rl.sim.execute import TaskContext
 
 
 @pytest.mark.parametrize(
@@ -69,6 +71,9 @@ def test_guardrail_combinations():
 
 
 def test_check_actions_json_and_schema():
+    def check_actions(text):
+        return check_web4_or_cursor(text, "cursor")
+
     ok = check_actions('{"tool": "read_file", "args": {"target_file": "a.ts"}}')
     assert ok.json_ok and ok.schema_ok and ok.actions[0]["tool"] == "read_file"
     oa = check_actions(
@@ -87,6 +92,46 @@ def test_check_actions_json_and_schema():
     assert not broken.json_ok and not broken.schema_ok
     chatty = check_actions('Sure! {"tool": "read_file", "args": {"target_file": "a.ts"}} done')
     assert not chatty.json_ok and chatty.schema_ok  # strict JSON, lenient schema credit
+
+
+def test_check_actions_real_rows_under_web4():
+    """The Web4 team's rows pass; their tool_neg variants ({} or a wrong key) fail schema."""
+    real = '{\n  "tool_calls": [\n    {\n      "name": "read_file",\n      "parameters": {\n        "path": "src/components/Header.tsx"\n      }\n    }\n  ]\n}'
+    assert check_web4_or_cursor(real).schema_ok and check_web4_or_cursor(real).json_ok
+    for neg in (
+        '{"tool_calls": [{"name": "read_file", "parameters": {}}]}',
+        '{"tool_calls": [{"name": "fetch_url_content", "parameters": {"path": "file.txt"}}]}',
+        '{"tool_calls": [{"name": "create_new_file", "parameters": {"path": "file.txt"}}]}',
+        '{"tool_calls": [{"name": "ls", "parameters": {"path": 123}}]}',
+    ):
+        res = check_web4_or_cursor(neg)
+        assert res.json_ok and not res.schema_ok and res.error_kind == "schema_fail", neg
+    # The same real row is an unknown-argument failure under cursor.
+    assert check_web4_or_cursor(real, "cursor").error_kind == "schema_fail"
+
+
+def test_run_actions_web4_tools_with_task_context():
+    files = {"src/a.ts": "export const a = 1;\n"}
+    ctx = TaskContext(files, "src/a.ts", {"https://docs.example.com": "# Docs\n"})
+    acts = [
+        {"tool": "read_currently_open_file", "args": {}},
+        {"tool": "fetch_url_content", "args": {"url": "https://docs.example.com"}},
+        {
+            "tool": "single_find_and_replace",
+            "args": {"file_path": "src/a.ts", "find": "= 1", "replace": "= 2"},
+        },
+        {"tool": "view_diff", "args": {}},
+        {"tool": "create_rule_block", "args": {"rule": "Use const"}},
+        {"tool": "fetch_url_content", "args": {"url": "https://elsewhere.example.com"}},
+    ]
+    run = run_actions(acts, files, ctx)
+    assert [s.ok for s in run.steps] == [True, True, True, True, True, False]
+    assert "-export const a = 1;" in run.steps[3].result.output
+    assert "network not available" in run.steps[5].error
+    assert written_files(run) == {
+        "src/a.ts": "export const a = 2;\n",
+        ".continue/rules/use-const.md": "# Use const\n\nUse const\n",
+    }
 
 
 def test_run_actions_in_task_workspace():
@@ -172,3 +217,25 @@ def test_hacking_signals():
     one_word = [{"tool": "codebase_search", "args": {"query": "FIXME"}}]
     assert hacking.semantic_mismatch("Which files reference FIXME?", one_word)[0] == 1.0
     assert json.dumps(hacking.request_intents("Read and then fix src/a.ts"), default=sorted)
+
+
+def test_semantic_mismatch_knows_the_web4_tools():
+    """Under web4 a request for a URL / the diff / the open file / a rule needs that tool;
+    under cursor no tool serves the first two at all."""
+    read = [{"tool": "read_file", "args": {"path": "file.txt"}}]
+    cases = [
+        ("Retrieve the content from the URL", "fetch_url_content", {"url": "https://x.dev"}),
+        ("Show me what changed in the last commit", "view_diff", {}),
+        ("Display what's in the active editor", "read_currently_open_file", {}),
+        ("Add a new coding guideline", "create_rule_block", {"rule": "Use const"}),
+        ("Install the required dependencies", "run_terminal_command", {"command": "npm ci"}),
+    ]
+    for prompt, tool, args in cases:
+        assert hacking.semantic_mismatch(prompt, read, "web4")[0] == 1.0, prompt
+        right = [{"tool": tool, "args": args}]
+        assert hacking.semantic_mismatch(prompt, right, "web4")[0] in (0.0, None), prompt
+    cursor_read = [{"tool": "read_file", "args": {"target_file": "a.ts"}}]
+    verdict, why = hacking.semantic_mismatch("Show me what changed", cursor_read, "cursor")
+    assert verdict == 1.0 and "no catalog tool" in why
+    folder = hacking.semantic_mismatch("Show me what's in this folder", read, "web4")
+    assert folder[0] == 1.0

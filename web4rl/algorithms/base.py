@@ -11,17 +11,18 @@ from __future__ import annotations
 import math
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.strategies import FSDPStrategy
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
-from web4rl.policy import Policy, strip_wrapper_prefixes
-
-Metrics = dict[str, torch.Tensor]
+from web4rl.distributed import sum_over_shard_group
+from web4rl.losses import Metrics
+from web4rl.options import check_options, constrain, output_dir_free
+from web4rl.policy import Policy, require_trainable_keys, trainable_state_names
 
 
 def collect_rng_states() -> dict[str, Any]:
@@ -37,6 +38,19 @@ def collect_rng_states() -> dict[str, Any]:
     return states
 
 
+def gather_rng_states(world_size: int) -> list[dict[str, Any]]:
+    """Every rank's RNG streams, indexed by global rank. A collective when ``world_size > 1``:
+    every rank must call it (Lightning runs ``on_save_checkpoint`` on all ranks). Each rank
+    advances its own streams (its CUDA device's generator, dropout on its own data), so one
+    rank's states restored everywhere would not resume bit-exactly."""
+    states = collect_rng_states()
+    if world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized():
+        gathered: list[Any] = [None] * world_size
+        torch.distributed.all_gather_object(gathered, states)
+        return gathered
+    return [states]
+
+
 def restore_rng_states(states: dict[str, Any]) -> None:
     torch.set_rng_state(states["torch"])
     name, keys, *rest = states["numpy"]
@@ -44,6 +58,21 @@ def restore_rng_states(states: dict[str, Any]) -> None:
     random.setstate(states["python"])
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
+
+
+POLICY_KEY = "web4rl_policy"  # checkpoint entry: what export-adapter needs besides tensors
+
+
+def policy_record(policy: Policy) -> dict[str, Any]:
+    """The trainable adapter's PEFT config (JSON-safe) and the base model name."""
+    import json
+
+    from web4rl.policy import TRAINABLE_ADAPTER
+
+    config = policy.model.peft_config[TRAINABLE_ADAPTER].to_dict()
+    config = json.loads(json.dumps(config, default=lambda v: sorted(v) if isinstance(v, set)
+                                   else str(v)))
+    return {"peft_config": config, "model_name": policy.model_name}
 
 
 def cosine_with_warmup(step: int, total_steps: int, warmup_steps: int, min_ratio: float) -> float:
@@ -54,6 +83,8 @@ def cosine_with_warmup(step: int, total_steps: int, warmup_steps: int, min_ratio
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+@constrain(lr=">= 0", weight_decay=">= 0", betas="[0, 1)", warmup_ratio="[0, 1)",
+           min_lr_ratio="[0, 1]", adapter_dir=output_dir_free)
 class PolicyModule(L.LightningModule):
     """Base for SFT, ORPO, DPO, ... over one shared LoRA ``Policy``.
 
@@ -68,6 +99,9 @@ class PolicyModule(L.LightningModule):
         adapter_dir: where the trained adapter is written (PEFT format) when fit ends; None
             skips. An existing non-empty directory is refused unless ``overwrite_adapter``.
         overwrite_adapter: allow replacing an existing adapter at ``adapter_dir``.
+        adapter_out: which adapter ``adapter_dir`` receives: ``best`` (the best rollback-safe
+            checkpoint's, by the GatedCheckpoint monitor; the final weights when there is none)
+            or ``last`` (the final weights).
     """
 
     def __init__(
@@ -81,9 +115,11 @@ class PolicyModule(L.LightningModule):
         fused_adamw: bool | None = None,
         adapter_dir: str | None = None,
         overwrite_adapter: bool = False,
+        adapter_out: Literal["best", "last"] = "best",
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["policy"])
+        check_options(type(self), self.hparams)  # library use too: DPO(lr=-1) fails here
         self.policy = policy
         # Checkpoints carry only trainable weights, so loading must not demand the frozen base.
         self.strict_loading = False
@@ -113,6 +149,13 @@ class PolicyModule(L.LightningModule):
         self.log_dict({f"{stage}/{k}": v for k, v in metrics.items()}, on_step=on_step,
                       on_epoch=not on_step, batch_size=batch_size, sync_dist=not on_step)
         return loss
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        # Every training step runs the whole policy in train mode, frozen base included: HF
+        # gradient checkpointing and LoRA dropout act only in train mode, and a model loaded
+        # with from_pretrained (or a callback / sampler that left it in eval) would otherwise
+        # train silently without them. Dropout-free bases compute the same either way.
+        self.policy.train()
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         return self._shared_step(batch, "train")
@@ -147,9 +190,11 @@ class PolicyModule(L.LightningModule):
                    if p.grad is not None]
         total = torch.stack(squares).sum() if squares else torch.zeros((), device=self.device)
         if isinstance(self.trainer.strategy, FSDPStrategy):
-            # Each rank holds a shard of every gradient: the squares add up across ranks.
-            # (Under DDP gradients are already identical on every rank.)
-            total = self.trainer.strategy.reduce(total, reduce_op="sum")
+            # Each rank holds its shard of the gradients: the squares add up over the shard
+            # group, not over replicas (NO_SHARD / HYBRID_SHARD). On the compute device: NCCL
+            # cannot reduce the CPU tensors CPU offload leaves. (Under DDP gradients are
+            # already identical on every rank.)
+            total = sum_over_shard_group(total.to(self.device), self.trainer.strategy.model)
         self.log("train/grad_norm", total.sqrt(), on_step=True, on_epoch=False)
         self.log("train/lr", optimizer.param_groups[0]["lr"], on_step=True, on_epoch=False)
 
@@ -169,27 +214,43 @@ class PolicyModule(L.LightningModule):
         checkpoint["state_dict"] = {
             k: v for k, v in checkpoint["state_dict"].items() if k in trainable
         }
-        # Exact resume needs the RNG streams too (LoRA dropout, sampling, shuffling).
-        checkpoint["web4rl_rng_states"] = collect_rng_states()
+        # Exact resume needs the RNG streams too (LoRA dropout, sampling, shuffling): one
+        # entry per rank, in global rank order.
+        world_size = self.trainer.world_size if self._trainer is not None else 1
+        checkpoint["web4rl_rng_states"] = gather_rng_states(world_size)
+        checkpoint[POLICY_KEY] = policy_record(self.policy)  # for export-adapter
 
     def _trainable_names(self) -> set[str]:
-        # State-dict keys never carry FSDP wrapper segments; parameter names under FSDP do.
-        return {strip_wrapper_prefixes(n) for n, p in self.named_parameters() if p.requires_grad}
+        return trainable_state_names(self)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        trainable = self._trainable_names()
-        missing = sorted(trainable - set(checkpoint["state_dict"]))
-        if missing:
-            raise KeyError(
-                f"checkpoint lacks {len(missing)} trainable tensors (first: {missing[0]}); "
-                "was it written for another adapter configuration?"
-            )
-        if "web4rl_rng_states" in checkpoint:
-            restore_rng_states(checkpoint["web4rl_rng_states"])
+        # Lightning's FSDP strategy loads the weights itself and removes "state_dict" before
+        # this hook; LoraFSDPStrategy.load_checkpoint checks the trainable keys there instead.
+        if "state_dict" in checkpoint:
+            require_trainable_keys(self._trainable_names(), checkpoint["state_dict"])
+        self.restore_rng(checkpoint.get("web4rl_rng_states"))
+
+    def restore_rng(self, states: list[dict[str, Any]] | dict[str, Any] | None) -> None:
+        """Restore this rank's RNG streams from a checkpoint's ``web4rl_rng_states`` (a list
+        in global rank order; a single dict from older checkpoints)."""
+        if isinstance(states, dict):  # written before per-rank states (a single dict)
+            states = [states]
+        if not states:
+            return
+        world_size = self.trainer.world_size if self._trainer is not None else 1
+        if len(states) != world_size:
+            rank_zero_warn(f"web4rl: checkpoint holds RNG states of {len(states)} rank(s), this "
+                           f"run has {world_size}; the resume is not bit-exact")
+        if self.global_rank < len(states):
+            restore_rng_states(states[self.global_rank])
 
     def on_fit_end(self) -> None:
         adapter_dir = self.hparams.adapter_dir
-        if not adapter_dir:
+        # A GatedCheckpoint may supply it (best rollback-safe checkpoint, Rollback states).
+        mode = self.hparams.get("adapter_out", "best")
+        if not adapter_dir or any(
+                cb.write_adapter_out(self.trainer, adapter_dir, self.policy.tokenizer, mode)
+                for cb in self.trainer.callbacks if hasattr(cb, "write_adapter_out")):
             return
         strategy = self.trainer.strategy
         if isinstance(strategy, FSDPStrategy):
@@ -205,23 +266,19 @@ class PolicyModule(L.LightningModule):
         rank_zero_info(f"web4rl: adapter written to {adapter_dir}")
 
 
-def _pad_right(t: torch.Tensor, length: int, value: int) -> torch.Tensor:
-    return torch.nn.functional.pad(t, (0, length - t.shape[1]), value=value)
-
-
 def stack_pair(batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Chosen rows then rejected rows as one [2B, T] batch, so both take a single forward pass.
 
-    Returns input_ids, attention_mask, labels, each [2B, T] with T = max of the two lengths;
-    rows 0..B-1 are chosen, B..2B-1 rejected.
+    Returns input_ids, attention_mask, labels, each [2B, T]; rows 0..B-1 are chosen, B..2B-1
+    rejected. The collator already pads both sides to one length T (the PreferenceBatch
+    contract), so this only concatenates.
     """
     chosen, rejected = batch.chosen, batch.rejected
-    length = max(chosen.input_ids.shape[1], rejected.input_ids.shape[1])
-    # Pad ids with 0: those positions are masked by attention_mask and labels anyway.
-    input_ids = torch.cat([_pad_right(chosen.input_ids, length, 0),
-                           _pad_right(rejected.input_ids, length, 0)])
-    attention_mask = torch.cat([_pad_right(chosen.attention_mask, length, 0),
-                                _pad_right(rejected.attention_mask, length, 0)])
-    labels = torch.cat([_pad_right(chosen.labels, length, -100),
-                        _pad_right(rejected.labels, length, -100)])
-    return input_ids, attention_mask, labels
+    if chosen.input_ids.shape != rejected.input_ids.shape:
+        raise ValueError(
+            "PreferenceBatch: chosen and rejected must be padded to one shape, got "
+            f"{tuple(chosen.input_ids.shape)} and {tuple(rejected.input_ids.shape)}"
+        )
+    return (torch.cat([chosen.input_ids, rejected.input_ids]),
+            torch.cat([chosen.attention_mask, rejected.attention_mask]),
+            torch.cat([chosen.labels, rejected.labels]))

@@ -7,9 +7,11 @@ import torch
 from web4rl.algorithms.base import Metrics, PolicyModule, stack_pair
 from web4rl.data.batches import PreferenceBatch
 from web4rl.losses import orpo_loss, sft_nll
+from web4rl.options import constrain
 from web4rl.sequence import masked_mean
 
 
+@constrain(beta="> 0")
 class ORPO(PolicyModule):
     """NLL(chosen) + beta * odds-ratio loss, with length-normalised (mean) log-probs.
 

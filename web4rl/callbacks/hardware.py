@@ -11,6 +11,11 @@ from lightning.pytorch import Callback
 class MatmulPrecision(Callback):
     """Set float32 matmul precision when a run starts.
 
+    Uses ``torch.set_float32_matmul_precision`` only: it sets the CUDA matmul TF32 mode too,
+    and adding torch's legacy ``allow_tf32`` flags mixes two APIs, after which
+    ``torch.get_float32_matmul_precision()`` raises (it did after "medium"). cuDNN convolution
+    TF32 (on by default in torch) is left alone: decoder-only LMs run no convolutions.
+
     Args:
         precision: "high" lets Ampere+ GPUs use TF32 tensor cores for float32 matmuls
             (RTX 4090, A100, H100); "highest" keeps full float32; "medium" allows bf16.
@@ -21,6 +26,3 @@ class MatmulPrecision(Callback):
 
     def setup(self, trainer, pl_module, stage: str) -> None:
         torch.set_float32_matmul_precision(self.precision)
-        if torch.cuda.is_available():
-            torch.backends.cuda.matmul.allow_tf32 = self.precision != "highest"
-            torch.backends.cudnn.allow_tf32 = self.precision != "highest"

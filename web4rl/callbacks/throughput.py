@@ -7,6 +7,8 @@ import time
 import torch
 from lightning.pytorch import Callback
 
+from web4rl.options import constrain
+
 
 def count_tokens(batch) -> int:
     """Real (non-padding) tokens in a SequenceBatch or PreferenceBatch."""
@@ -15,6 +17,7 @@ def count_tokens(batch) -> int:
     return int(batch.attention_mask.sum())
 
 
+@constrain(log_every_n_steps=">= 1")
 class TokenThroughput(Callback):
     """Logs ``train/tokens_per_sec`` (this rank's processed tokens / wall time per batch) and,
     on CUDA, ``train/peak_mem_gib``.

@@ -7,7 +7,9 @@ Library use::
     dm.validate()   # reads and checks the files; raises DataValidationError naming file:line
 """
 
-from web4rl.data.batches import IGNORE_INDEX, PreferenceBatch, SequenceBatch
+from web4rl.chat import render_prompt
+from web4rl.data.base import BaseDataModule, load_tokenizer, sample_data_path
+from web4rl.data.batches import PreferenceBatch, SequenceBatch
 from web4rl.data.io import (
     iter_hf_rows,
     iter_jsonl,
@@ -15,12 +17,7 @@ from web4rl.data.io import (
     load_sft_records,
     parse_rows,
 )
-from web4rl.data.modules import (
-    PreferenceDataModule,
-    SFTDataModule,
-    load_tokenizer,
-    sample_data_path,
-)
+from web4rl.data.modules import PreferenceDataModule, RecordDataModule, SFTDataModule
 from web4rl.data.records import (
     CATEGORIES,
     REJECTED_TAGS,
@@ -39,12 +36,13 @@ from web4rl.data.tokenize import (
     TokenizedPair,
     TokenizedSFT,
     TruncationStats,
-    render_prompt,
     tokenize_preferences,
     tokenize_sft,
 )
+from web4rl.sequence import IGNORE_INDEX
 
 __all__ = [
+    "BaseDataModule",
     "CATEGORIES",
     "IGNORE_INDEX",
     "REJECTED_TAGS",
@@ -54,6 +52,7 @@ __all__ = [
     "PreferenceCollator",
     "PreferenceDataModule",
     "PreferenceRecord",
+    "RecordDataModule",
     "RowError",
     "SFTCollator",
     "SFTDataModule",

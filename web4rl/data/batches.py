@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from torch import Tensor
 
-IGNORE_INDEX = -100
-"""Label value of positions that carry no loss (prompt and padding), as in ``torch.nn.CrossEntropyLoss``."""
+from web4rl.sequence import IGNORE_INDEX
 
 
 @dataclass
@@ -28,8 +27,8 @@ class SequenceBatch:
         input_ids: ``[B, T]`` long. Prompt tokens, then completion tokens (ending in EOS unless
             cut by ``max_length``), then ``pad_token_id``.
         attention_mask: ``[B, T]`` long, 1 on real (prompt or completion) tokens, 0 on padding.
-        labels: ``[B, T]`` long, equal to ``input_ids`` on completion tokens and ``-100`` on
-            prompt and padding positions.
+        labels: ``[B, T]`` long, equal to ``input_ids`` on completion tokens and
+            ``IGNORE_INDEX`` on prompt and padding positions.
         index: ``[B]`` long, the row's index within its split (train/val/test). Stable across
             epochs; rows repeated by category balancing share their index.
         weights: ``[B]`` float per-sample loss weights (e.g. AWR), or ``None`` meaning all 1.

@@ -7,7 +7,6 @@ as one :class:`~web4rl.data.records.DataValidationError`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,14 +20,12 @@ from web4rl.data.records import (
     parse_preference_row,
     parse_sft_row,
 )
+from web4rl.jsonl import Row, iter_jsonl
 
 R = TypeVar("R")
 
 MAX_ERRORS = 20
 """Default number of problems collected before validation stops and reports."""
-
-Row = tuple[Location, Any]
-"""A raw row with its location; the value is a parsed JSON value or a :class:`RowError`."""
 
 
 def as_file_list(files: str | Path | Sequence[str | Path] | None) -> list[Path]:
@@ -38,82 +35,6 @@ def as_file_list(files: str | Path | Sequence[str | Path] | None) -> list[Path]:
     if isinstance(files, str | Path):
         return [Path(files)]
     return [Path(f) for f in files]
-
-
-def iter_jsonl(path: str | Path) -> Iterator[Row]:
-    """Yield ``(location, value)`` for every non-blank line of a JSONL file.
-
-    Lines that are not valid UTF-8 or not valid JSON yield a :class:`RowError` as the value
-    instead of raising, so a caller can keep reading and report all problems at once. A missing
-    or empty file yields one error with line 0.
-    """
-    path = Path(path)
-    name = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        yield Location(name, 0), RowError(Location(name, 0), None, "file not found")
-        return
-    except IsADirectoryError:
-        yield (
-            Location(name, 0),
-            RowError(Location(name, 0), None, "is a directory, expected a JSONL file"),
-        )
-        return
-    seen = False
-    # Split on b"\n" ourselves (not str.splitlines) so line numbers match what editors show
-    # even when a line holds \r, \x0b or U+2028 inside a JSON string.
-    for number, line_bytes in enumerate(raw.split(b"\n"), start=1):
-        loc = Location(name, number)
-        try:
-            line = line_bytes.decode("utf-8")
-        except UnicodeDecodeError as e:
-            bad = line_bytes[e.start : e.start + 1]
-            field = _field_with_bad_bytes(line_bytes)
-            msg = f"not valid UTF-8 (byte {e.start + 1} of the line is {bad!r}; re-save the file as UTF-8)"
-            yield loc, RowError(loc, field, msg)
-            seen = True
-            continue
-        if number == 1:
-            line = line.removeprefix("\ufeff")  # tolerate a UTF-8 byte-order mark
-        if not line.strip():
-            continue  # blank lines (e.g. the trailing newline) carry no row
-        seen = True
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as e:
-            yield loc, RowError(loc, None, f"malformed JSON: {e.msg} at column {e.colno}")
-            continue
-        yield loc, value
-    if not seen:
-        yield Location(name, 0), RowError(Location(name, 0), None, "file is empty (no rows)")
-
-
-def _field_with_bad_bytes(line_bytes: bytes) -> str | None:
-    """Path of the first string field holding undecodable bytes, when the line is otherwise JSON.
-
-    Decoding with ``surrogateescape`` maps each bad byte to a lone surrogate, so after parsing the
-    JSON the offending field can be found and named in the error message.
-    """
-    try:
-        value = json.loads(line_bytes.decode("utf-8", "surrogateescape"))
-    except ValueError:
-        return None
-
-    def find(v: Any, path: str) -> str | None:
-        if isinstance(v, str):
-            return path if any("\udc80" <= ch <= "\udcff" for ch in v) else None
-        items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
-        for k, child in items:
-            sub = f"{path}.{k}" if isinstance(k, str) else f"{path}[{k}]"
-            if isinstance(k, str) and any("\udc80" <= ch <= "\udcff" for ch in k):
-                return sub.lstrip(".")
-            hit = find(child, sub)
-            if hit is not None:
-                return hit.lstrip(".")
-        return None
-
-    return find(value, "")
 
 
 def iter_hf_rows(

@@ -1,26 +1,34 @@
-"""``SFTDataModule`` and ``PreferenceDataModule``: files or HF datasets in, typed batches out.
+"""``SFTDataModule`` and ``PreferenceDataModule`` over :class:`RecordDataModule`.
 
-Their ``__init__`` signatures and docstrings are the ``data:`` section of the YAML configs
-(jsonargparse reads them). The life cycle:
+A :class:`RecordDataModule` reads rows from JSONL files or an HF ``datasets`` source, checks them
+into records, splits, filters and balances them, tokenizes and pads them into typed batches.
+Subclasses set the row parser, the tokenizer function and the collator, and declare only their
+own options (see :mod:`web4rl.data.base` for the pattern); their constructors are the ``data:``
+section of the YAML configs. The life cycle:
 
-1. :meth:`validate` reads and checks every source, splits, filters and balances (no tokenizer:
-   bad input fails here, before a model is loaded);
-2. :meth:`setup` calls it, then tokenizes every split with the tokenizer the model uses;
+1. :meth:`~RecordDataModule.validate` reads and checks every source, splits, filters and
+   balances (no tokenizer: bad input fails here, before a model is loaded);
+2. :meth:`~RecordDataModule.setup` calls it, then tokenizes every split with the tokenizer the
+   model uses;
 3. the dataloaders pad batches with :class:`~web4rl.data.tokenize.SFTCollator` or
    :class:`~web4rl.data.tokenize.PreferenceCollator`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence, Sized
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal
 
-import lightning as L
-import torch
 from lightning.pytorch.utilities import rank_zero_only
-from torch.utils.data import DataLoader, Dataset, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader
 
+from web4rl.data.base import (
+    BaseDataModule,
+    EpochShuffleSampler,
+    ListDataset,
+    load_tokenizer,
+    sample_data_path,
+)
 from web4rl.data.io import MAX_ERRORS, iter_hf_rows, parse_rows, rows_from_files
 from web4rl.data.records import (
     UNCATEGORIZED,
@@ -28,7 +36,6 @@ from web4rl.data.records import (
     Location,
     PreferenceRecord,
     RowError,
-    SFTRecord,
     parse_preference_row,
     parse_sft_row,
     prompt_key,
@@ -38,112 +45,78 @@ from web4rl.data.tokenize import (
     PreferenceCollator,
     SFTCollator,
     TruncationStats,
+    check_limits,
     pad_token_id,
     tokenize_preferences,
     tokenize_sft,
     warn_truncation,
 )
+from web4rl.options import constrain
 
 SPLITS = ("train", "val", "test")
 
 
-def sample_data_path(name: str) -> Path:
-    """Path of a data file shipped inside the package (``web4rl/sample_data/<name>``)."""
-    import web4rl
+@constrain(max_length=">= 2", max_prompt_length="[1, max_length)", split_fractions="[0, 1]")
+class RecordDataModule(BaseDataModule):
+    """Rows from files or an HF dataset, checked into records, tokenized into typed batches.
 
-    return Path(web4rl.__file__).parent / "sample_data" / name
+    Subclasses set ``default_file`` (the sample file used when no source is given),
+    ``parse_row``, ``tokenize_records`` and ``collator_class`` (or override ``_tokenize`` /
+    ``_collator``); ``_filter`` and ``_train_order`` are hooks for selecting rows and
+    resampling the train split. Pass options by keyword.
 
-
-def load_tokenizer(name: str) -> Any:
-    """Load a tokenizer by HF id or local path; ``web4rl/tiny`` names the built-in tiny one."""
-    from web4rl.tiny import is_tiny, load_tiny_tokenizer
-
-    if is_tiny(name):
-        return load_tiny_tokenizer()
-    from transformers import AutoTokenizer
-
-    try:
-        return AutoTokenizer.from_pretrained(name, trust_remote_code=False)
-    except Exception as e:  # noqa: BLE001 - report which name failed, not a hub traceback
-        raise ValueError(f"cannot load tokenizer {name!r}: {type(e).__name__}: {e}") from e
-
-
-class ListDataset(Dataset):
-    """A map-style dataset over a list (Lightning can wrap it in a DistributedSampler)."""
-
-    def __init__(self, items: Sequence[Any]) -> None:
-        self.items = list(items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, i: int) -> Any:
-        return self.items[i]
-
-
-class EpochShuffleSampler(RandomSampler):
-    """A random order that depends only on ``(seed, epoch)``.
-
-    Lightning calls ``set_epoch`` at the start of every training epoch, so a run resumed from a
-    checkpoint at epoch ``e`` replays exactly the order an uninterrupted run would have used
-    (a plain shuffling DataLoader draws from one generator and cannot). Being a RandomSampler,
-    Lightning replaces it with an (also epoch-seeded) DistributedSampler under DDP.
+    Args:
+        train_files: JSONL file or list of files with the training rows. ``None`` (and no
+            ``hf_dataset``) uses the sample file this DataModule ships in
+            ``web4rl/sample_data/`` (SFT: ``sft.jsonl``, preference pairs:
+            ``preferences.jsonl``).
+        val_files: JSONL file(s) for validation; when absent, carved out of the train rows.
+        test_files: JSONL file(s) for testing; when absent, carved out of the train rows.
+        hf_dataset: an HF ``datasets`` source instead of ``train_files``: a hub id, a builder
+            such as ``json`` (with ``hf_data_files``), or a local dataset directory.
+        hf_split: split of ``hf_dataset`` used for training.
+        hf_val_split: split of ``hf_dataset`` used for validation (else carved from train).
+        hf_test_split: split of ``hf_dataset`` used for testing (else carved from train).
+        hf_data_files: ``data_files`` passed to ``datasets.load_dataset``.
+        hf_config: dataset configuration name passed to ``datasets.load_dataset``.
+        max_length: most tokens of prompt + completion (for a pair: of prompt + chosen and of
+            prompt + rejected); longer completions are cut (counted and warned about).
+        max_prompt_length: most prompt tokens; see ``overlong_prompt``.
+        overlong_prompt: what to do with a prompt over ``max_prompt_length``: ``error`` (name
+            the file and line), ``truncate`` (keep its last tokens) or ``skip`` (drop the row).
+        split_fractions: (train, val, test) fractions used when val/test have no own source.
+            Rows with the same prompt always land in the same split.
     """
-
-    def __init__(self, data_source: Sized, seed: int) -> None:
-        super().__init__(data_source)
-        self.seed = seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __iter__(self) -> Iterator[int]:
-        # Mix seed and epoch so (seed, epoch + 1) and (seed + 1, epoch) do not collide.
-        g = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch) % 2**63)
-        yield from torch.randperm(len(self.data_source), generator=g).tolist()
-
-
-class _TextDataModule(L.LightningDataModule):
-    """Shared machinery; subclasses set the parser, tokenizer function, collator and defaults."""
 
     default_file: str = ""
     parse_row: Callable[[Any, Any], Any]
+    """``(row, location) -> record | list[RowError]``."""
+    tokenize_records: Callable[..., tuple[list[Any], TruncationStats]]
+    """``(records, tokenizer, max_length, max_prompt_length, overlong_prompt) -> (items, stats)``."""
+    collator_class: Callable[[int], Callable[[list[Any]], Any]]
+    """``pad_token_id -> collate_fn``."""
 
-    def _init_common(
+    def __init__(
         self,
-        train_files: str | list[str] | None,
-        val_files: str | list[str] | None,
-        test_files: str | list[str] | None,
-        hf_dataset: str | None,
-        hf_split: str,
-        hf_val_split: str | None,
-        hf_test_split: str | None,
-        hf_data_files: str | list[str] | None,
-        hf_config: str | None,
-        tokenizer: str | None,
-        batch_size: int,
-        num_workers: int,
-        max_length: int,
-        max_prompt_length: int,
-        overlong_prompt: str,
-        seed: int,
-        split_fractions: Sequence[float],
+        train_files: str | list[str] | None = None,
+        val_files: str | list[str] | None = None,
+        test_files: str | list[str] | None = None,
+        hf_dataset: str | None = None,
+        hf_split: str = "train",
+        hf_val_split: str | None = None,
+        hf_test_split: str | None = None,
+        hf_data_files: str | list[str] | None = None,
+        hf_config: str | None = None,
+        max_length: int = 4096,
+        max_prompt_length: int = 2048,
+        overlong_prompt: Literal["error", "truncate", "skip"] = "error",
+        split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+        **kwargs: Any,
     ) -> None:
+        super().__init__(**kwargs)
         if hf_dataset is not None and train_files is not None:
             raise ValueError("give either train_files or hf_dataset, not both")
-        if batch_size < 1 or num_workers < 0:
-            raise ValueError(
-                f"need batch_size >= 1 and num_workers >= 0, got {batch_size}, {num_workers}"
-            )
-        if max_prompt_length < 1 or max_length <= max_prompt_length:
-            raise ValueError(
-                f"need 1 <= max_prompt_length < max_length, got max_prompt_length={max_prompt_length}, max_length={max_length}"
-            )
-        if overlong_prompt not in ("error", "truncate", "skip"):
-            raise ValueError(
-                f"overlong_prompt must be 'error', 'truncate' or 'skip', got {overlong_prompt!r}"
-            )
+        check_limits(max_length, max_prompt_length, overlong_prompt)
         if len(split_fractions) != 3:
             raise ValueError(
                 f"split_fractions needs three numbers (train, val, test), got {list(split_fractions)}"
@@ -157,15 +130,10 @@ class _TextDataModule(L.LightningDataModule):
         self.hf_test_split = hf_test_split
         self.hf_data_files = hf_data_files
         self.hf_config = hf_config
-        self.tokenizer_name = tokenizer
-        self.batch_size = batch_size
-        self.num_workers = num_workers
         self.max_length = max_length
         self.max_prompt_length = max_prompt_length
         self.overlong_prompt = overlong_prompt
-        self.seed = seed
         self.split_fractions = tuple(float(f) for f in split_fractions)
-        self._tokenizer: Any = None
         self.records: dict[str, list[Any]] | None = None
         """Validated records per split, filled by :meth:`validate`."""
         self.train_order: list[int] | None = None
@@ -261,34 +229,29 @@ class _TextDataModule(L.LightningDataModule):
         }
 
     def _filter(self, records: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """Records to keep per split (after the split, before balancing)."""
         return records
 
     def _train_order(self, train: list[Any]) -> list[int]:
+        """Indices into the train records, in order; repeats allowed (resampling)."""
         return list(range(len(train)))
+
+    def _tokenize(self, records: list[Any], tokenizer: Any) -> tuple[list[Any], TruncationStats]:
+        """Tokenized items (each with an ``index`` into ``records``) and what limits did."""
+        return type(self).tokenize_records(
+            records, tokenizer, self.max_length, self.max_prompt_length, self.overlong_prompt
+        )
+
+    def _collator(self, pad_id: int) -> Callable[[list[Any]], Any]:
+        """The picklable callable that pads a list of tokenized items into a batch."""
+        return type(self).collator_class(pad_id)
 
     # ------------------------------------------------------------------ tokenizer
     def set_tokenizer(self, tokenizer: Any) -> None:
         """Use this tokenizer object (for library users); drops any tokenized data."""
-        self._tokenizer = tokenizer
+        super().set_tokenizer(tokenizer)
         self.datasets = {}
         self.truncation = {}
-
-    def resolve_tokenizer(self) -> Any:
-        """The tokenizer: ``set_tokenizer``'s, else ``tokenizer`` by name, else the model's."""
-        if self._tokenizer is None:
-            if self.tokenizer_name is not None:
-                self._tokenizer = load_tokenizer(self.tokenizer_name)
-            else:
-                trainer = self.trainer
-                module = getattr(trainer, "lightning_module", None) if trainer is not None else None
-                tok = getattr(getattr(module, "policy", None), "tokenizer", None)
-                if tok is None:
-                    raise ValueError(
-                        f"{type(self).__name__} has no tokenizer: pass tokenizer=<name or path>, call "
-                        "set_tokenizer(tok), or attach it to a Trainer whose LightningModule has policy.tokenizer"
-                    )
-                self._tokenizer = tok
-        return self._tokenizer
 
     # ------------------------------------------------------------------ Lightning hooks
     def setup(self, stage: str | None = None) -> None:
@@ -333,17 +296,7 @@ class _TextDataModule(L.LightningDataModule):
             raise RuntimeError(
                 f"{type(self).__name__}.setup() must run before asking for dataloaders"
             )
-        ds = self.datasets[split]
-        if len(ds) == 0:
-            return []  # Lightning treats an empty list as "no dataloader" and skips the loop
-        return DataLoader(
-            ds,
-            batch_size=self.batch_size,
-            sampler=EpochShuffleSampler(ds, self.seed) if shuffle else SequentialSampler(ds),
-            num_workers=self.num_workers,
-            collate_fn=self.collator,
-            persistent_workers=self.num_workers > 0,
-        )
+        return self.make_loader(self.datasets[split], shuffle, self.collator)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)
@@ -360,114 +313,32 @@ def _warn(split: str, stats: TruncationStats) -> None:
     warn_truncation(split, stats)
 
 
-class SFTDataModule(_TextDataModule):
+class SFTDataModule(RecordDataModule):
     """Supervised fine-tuning data: prompt/completion, chat messages, or Alpaca rows.
 
     Rows (JSONL, one object per line): ``{"prompt", "completion"}``, ``{"messages": [...]}``
     with the assistant's message last, or ``{"instruction", "input", "output"}``; optional
     ``"category"``. Batches are :class:`~web4rl.data.batches.SequenceBatch` with the loss mask
-    on completion tokens only.
-
-    Args:
-        train_files: JSONL file or list of files with the training rows. ``None`` (and no
-            ``hf_dataset``) uses the package's sample data ``web4rl/sample_data/sft.jsonl``.
-        val_files: JSONL file(s) for validation; when absent, carved out of the train rows.
-        test_files: JSONL file(s) for testing; when absent, carved out of the train rows.
-        hf_dataset: an HF ``datasets`` source instead of ``train_files``: a hub id, a builder
-            such as ``json`` (with ``hf_data_files``), or a local dataset directory.
-        hf_split: split of ``hf_dataset`` used for training.
-        hf_val_split: split of ``hf_dataset`` used for validation (else carved from train).
-        hf_test_split: split of ``hf_dataset`` used for testing (else carved from train).
-        hf_data_files: ``data_files`` passed to ``datasets.load_dataset``.
-        hf_config: dataset configuration name passed to ``datasets.load_dataset``.
-        tokenizer: tokenizer name or path (``web4rl/tiny`` for the built-in one). ``None`` uses
-            the tokenizer of the Trainer's model (``lightning_module.policy.tokenizer``).
-        batch_size: rows per batch (per device).
-        num_workers: DataLoader worker processes (0 = load in the main process).
-        max_length: most tokens of prompt + completion; longer completions are cut (counted and
-            warned about).
-        max_prompt_length: most prompt tokens; see ``overlong_prompt``.
-        overlong_prompt: what to do with a prompt over ``max_prompt_length``: ``error`` (name
-            the file and line), ``truncate`` (keep its last tokens) or ``skip`` (drop the row).
-        seed: seed of the train/val/test split and of the train shuffle.
-        split_fractions: (train, val, test) fractions used when val/test have no own source.
-            Rows with the same prompt always land in the same split.
+    on completion tokens only. It has no options of its own: they are those of
+    :class:`RecordDataModule` and :class:`~web4rl.data.base.BaseDataModule`.
     """
 
     default_file = "sft.jsonl"
     parse_row = staticmethod(parse_sft_row)
-
-    def __init__(
-        self,
-        train_files: str | list[str] | None = None,
-        val_files: str | list[str] | None = None,
-        test_files: str | list[str] | None = None,
-        hf_dataset: str | None = None,
-        hf_split: str = "train",
-        hf_val_split: str | None = None,
-        hf_test_split: str | None = None,
-        hf_data_files: str | list[str] | None = None,
-        hf_config: str | None = None,
-        tokenizer: str | None = None,
-        batch_size: int = 4,
-        num_workers: int = 0,
-        max_length: int = 4096,
-        max_prompt_length: int = 2048,
-        overlong_prompt: Literal["error", "truncate", "skip"] = "error",
-        seed: int = 0,
-        split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-    ) -> None:
-        super().__init__()
-        self.save_hyperparameters()
-        self._init_common(
-            train_files, val_files, test_files, hf_dataset, hf_split, hf_val_split, hf_test_split,
-            hf_data_files, hf_config, tokenizer, batch_size, num_workers, max_length,
-            max_prompt_length, overlong_prompt, seed, split_fractions,
-        )  # fmt: skip
-
-    def _tokenize(
-        self, records: list[SFTRecord], tokenizer: Any
-    ) -> tuple[list[Any], TruncationStats]:
-        return tokenize_sft(
-            records, tokenizer, self.max_length, self.max_prompt_length, self.overlong_prompt
-        )
-
-    def _collator(self, pad_id: int) -> SFTCollator:
-        return SFTCollator(pad_id)
+    tokenize_records = staticmethod(tokenize_sft)
+    collator_class = SFTCollator
 
 
-class PreferenceDataModule(_TextDataModule):
+class PreferenceDataModule(RecordDataModule):
     """Preference pairs for ORPO / DPO: prompt, chosen, rejected, category, rejected tags.
 
     Rows (JSONL, one object per line): ``{"prompt", "chosen", "rejected", "category"?,
     "rejected_tags"?, "source"?}``; ``prompt`` is a string or a list of chat messages; tags come
     from the taxonomy wrong_tool, schema_fail, verbose, style_off, unsafe, ambiguous. Batches are
-    :class:`~web4rl.data.batches.PreferenceBatch`.
+    :class:`~web4rl.data.batches.PreferenceBatch`. The options below are its own; the rest are
+    those of :class:`RecordDataModule` and :class:`~web4rl.data.base.BaseDataModule`.
 
     Args:
-        train_files: JSONL file or list of files with the training pairs. ``None`` (and no
-            ``hf_dataset``) uses the package's sample data ``web4rl/sample_data/preferences.jsonl``.
-        val_files: JSONL file(s) for validation; when absent, carved out of the train rows.
-        test_files: JSONL file(s) for testing; when absent, carved out of the train rows.
-        hf_dataset: an HF ``datasets`` source instead of ``train_files``: a hub id, a builder
-            such as ``json`` (with ``hf_data_files``), or a local dataset directory.
-        hf_split: split of ``hf_dataset`` used for training.
-        hf_val_split: split of ``hf_dataset`` used for validation (else carved from train).
-        hf_test_split: split of ``hf_dataset`` used for testing (else carved from train).
-        hf_data_files: ``data_files`` passed to ``datasets.load_dataset``.
-        hf_config: dataset configuration name passed to ``datasets.load_dataset``.
-        tokenizer: tokenizer name or path (``web4rl/tiny`` for the built-in one). ``None`` uses
-            the tokenizer of the Trainer's model (``lightning_module.policy.tokenizer``).
-        batch_size: pairs per batch (per device).
-        num_workers: DataLoader worker processes (0 = load in the main process).
-        max_length: most tokens of prompt + chosen (and of prompt + rejected); longer
-            completions are cut (counted and warned about).
-        max_prompt_length: most prompt tokens; see ``overlong_prompt``.
-        overlong_prompt: what to do with a prompt over ``max_prompt_length``: ``error`` (name
-            the file and line), ``truncate`` (keep its last tokens) or ``skip`` (drop the pair).
-        seed: seed of the split, of category balancing and of the train shuffle.
-        split_fractions: (train, val, test) fractions used when val/test have no own source.
-            Pairs with the same prompt always land in the same split.
         balance_categories: resample the TRAIN split (seeded, same size) so every category is
             equally represented: small categories repeated, large ones undersampled.
         categories: keep only pairs of these categories (in every split); ``uncategorized``
@@ -476,36 +347,17 @@ class PreferenceDataModule(_TextDataModule):
 
     default_file = "preferences.jsonl"
     parse_row = staticmethod(parse_preference_row)
+    tokenize_records = staticmethod(tokenize_preferences)
+    collator_class = PreferenceCollator
 
     def __init__(
         self,
-        train_files: str | list[str] | None = None,
-        val_files: str | list[str] | None = None,
-        test_files: str | list[str] | None = None,
-        hf_dataset: str | None = None,
-        hf_split: str = "train",
-        hf_val_split: str | None = None,
-        hf_test_split: str | None = None,
-        hf_data_files: str | list[str] | None = None,
-        hf_config: str | None = None,
-        tokenizer: str | None = None,
-        batch_size: int = 4,
-        num_workers: int = 0,
-        max_length: int = 4096,
-        max_prompt_length: int = 2048,
-        overlong_prompt: Literal["error", "truncate", "skip"] = "error",
-        seed: int = 0,
-        split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+        *args: Any,
         balance_categories: bool = False,
         categories: list[str] | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__()
-        self.save_hyperparameters()
-        self._init_common(
-            train_files, val_files, test_files, hf_dataset, hf_split, hf_val_split, hf_test_split,
-            hf_data_files, hf_config, tokenizer, batch_size, num_workers, max_length,
-            max_prompt_length, overlong_prompt, seed, split_fractions,
-        )  # fmt: skip
+        super().__init__(*args, **kwargs)
         self.balance_categories = balance_categories
         self.categories = list(categories) if categories is not None else None
 
@@ -530,22 +382,15 @@ class PreferenceDataModule(_TextDataModule):
             return list(range(len(train)))
         return balance_indices([r.category or UNCATEGORIZED for r in train], self.seed)
 
-    def _tokenize(
-        self, records: list[PreferenceRecord], tokenizer: Any
-    ) -> tuple[list[Any], TruncationStats]:
-        return tokenize_preferences(
-            records, tokenizer, self.max_length, self.max_prompt_length, self.overlong_prompt
-        )
-
-    def _collator(self, pad_id: int) -> PreferenceCollator:
-        return PreferenceCollator(pad_id)
-
 
 __all__ = [
+    # defined in web4rl.data.base; re-exported for code that imported them from here
+    "BaseDataModule",
     "EpochShuffleSampler",
-    "SFTDataModule",
-    "PreferenceDataModule",
     "ListDataset",
     "load_tokenizer",
     "sample_data_path",
+    "RecordDataModule",
+    "SFTDataModule",
+    "PreferenceDataModule",
 ]

@@ -9,7 +9,8 @@ Accepted rows (DESIGN.md section 5):
 
 * SFT: ``{"prompt", "completion"}`` (``prompt`` a string or a list of chat messages) | ``{"messages": [{role, content}, ...]}`` whose last message
   is the assistant's (the completion) | Alpaca ``{"instruction", "input", "output"}``; optional
-  ``"category"``.
+  ``"category"``. An Alpaca row's ``task_type`` (the Web4 team's files) gives its category
+  when ``category`` is absent (:data:`ALPACA_CATEGORIES`; other task types are kept as named).
 * Preference: ``{"prompt", "chosen", "rejected", "category"?, "rejected_tags"?, "source"?}``;
   ``prompt`` is a string or a list of chat messages.
 
@@ -22,6 +23,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from web4rl.chat import ROLES, Message, as_messages
+from web4rl.jsonl import Location, RowError
 
 CATEGORIES: tuple[str, ...] = ("tool_use", "style", "multi_step", "guardrail")
 """The categories the pipeline's own data uses. Other names are accepted (users' data differ)."""
@@ -36,59 +40,25 @@ REJECTED_TAGS: tuple[str, ...] = (
 )
 """The failure taxonomy of a rejected completion; any other tag is a validation error."""
 
-ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
-"""Chat roles a message may have."""
+TAG_ALIASES: dict[str, str] = {"ambiguous_prompt": "ambiguous"}
+"""Annotation-guide spellings of rejected tags, mapped to the taxonomy."""
+
+ANNOTATION_TAGS: tuple[str, ...] = ("correct_tool",)
+"""Annotation-guide tags that describe the pair rather than a failure of the rejected side;
+accepted in ``rejected_tags`` and stored in :attr:`PreferenceRecord.annotation_tags`."""
+
+ALPACA_CATEGORIES: dict[str, str] = {
+    "tool_call": "tool_use",
+    "tool_neg": "tool_use",
+    "eval": "tool_use",
+    "style_core": "style",
+    "style_refactor": "style",
+    "guardrail": "guardrail",
+}
+"""Alpaca ``task_type`` (the Web4 team's SFT files) -> category (DESIGN.md section 5)."""
 
 UNCATEGORIZED = "uncategorized"
 """Category name used in batches and balancing for rows without a ``category``."""
-
-Message = dict[str, str]
-"""A chat message ``{"role": ..., "content": ...}``."""
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a row came from, for error messages.
-
-    Attributes:
-        file: path of the JSONL file, or ``hf:<dataset>[<split>]`` for an HF ``datasets`` source.
-        line: 1-based line number in the file (for HF sources: 1-based row number); 0 when the
-            problem concerns the whole file.
-        unit: ``"line"`` for files, ``"row"`` for HF datasets.
-    """
-
-    file: str
-    line: int
-    unit: str = "line"
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}" if self.line else self.file
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem with one field of one row.
-
-    Attributes:
-        location: file and line of the row.
-        field: dotted field path (e.g. ``"messages[2].content"``), or ``None`` for the whole
-            row/line (malformed JSON, bad bytes, empty file).
-        message: what is wrong, in words.
-    """
-
-    location: Location
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = str(self.location)
-        if self.location.line and self.location.unit != "line":
-            where = f"{self.location.file} {self.location.unit} {self.location.line}"
-        return (
-            f"{where}: field '{self.field}': {self.message}"
-            if self.field
-            else f"{where}: {self.message}"
-        )
 
 
 class DataValidationError(ValueError):
@@ -138,6 +108,7 @@ class PreferenceRecord:
         source: optional provenance of the pair (e.g. ``"human"``, ``"rlaif"``), the row's
             ``"source"`` field.
         location: where the row came from.
+        annotation_tags: annotation-guide tags about the pair (:data:`ANNOTATION_TAGS`).
     """
 
     prompt: tuple[Message, ...]
@@ -147,6 +118,7 @@ class PreferenceRecord:
     rejected_tags: tuple[str, ...]
     source: str | None
     location: Location
+    annotation_tags: tuple[str, ...] = ()
 
 
 def prompt_key(prompt: tuple[Message, ...]) -> str:
@@ -251,7 +223,7 @@ def _prompt(f: _Fields) -> list[Message] | None:
     """The ``prompt`` field: a string (one user message) or a list of chat messages."""
     if not isinstance(f.row.get("prompt"), list):
         text = f.text("prompt")
-        return [{"role": "user", "content": text}] if text is not None else None
+        return as_messages(text) if text is not None else None
     prompt = f.messages("prompt")
     if prompt is None:
         return None
@@ -311,7 +283,7 @@ def parse_sft_row(row: Any, location: Location) -> SFTRecord | list[RowError]:
         completion = f.text("output")
         if instruction is not None:
             content = f"{instruction}\n\n{extra}" if extra and extra.strip() else instruction
-            prompt = [{"role": "user", "content": content}]
+            prompt = as_messages(content)
     else:
         keys = ", ".join(sorted(map(str, row))) or "none"
         f.error(
@@ -320,6 +292,10 @@ def parse_sft_row(row: Any, location: Location) -> SFTRecord | list[RowError]:
             + keys,
         )
     category = _category(f)
+    if category is None and not f.has("category") and f.has("instruction"):
+        task_type = f.text("task_type", required=False)
+        if task_type is not None:
+            category = ALPACA_CATEGORIES.get(task_type, task_type)
     if f.errors or prompt is None or completion is None:
         return f.errors
     return SFTRecord(tuple(prompt), completion, category, location)
@@ -341,6 +317,7 @@ def parse_preference_row(row: Any, location: Location) -> PreferenceRecord | lis
     category = _category(f)
     source = f.text("source", required=False)
     tags: list[str] = []
+    notes: list[str] = []
     raw_tags = row.get("rejected_tags")
     if raw_tags is not None:
         if not isinstance(raw_tags, list):
@@ -349,15 +326,25 @@ def parse_preference_row(row: Any, location: Location) -> PreferenceRecord | lis
             for i, tag in enumerate(raw_tags):
                 if not isinstance(tag, str):
                     f.error(f"rejected_tags[{i}]", f"must be a string, got {_type_name(tag)}")
-                elif tag not in REJECTED_TAGS:
+                elif tag in ANNOTATION_TAGS:
+                    notes.append(tag)
+                elif TAG_ALIASES.get(tag, tag) not in REJECTED_TAGS:
+                    known = (*REJECTED_TAGS, *TAG_ALIASES, *ANNOTATION_TAGS)
                     f.error(
                         f"rejected_tags[{i}]",
-                        f"unknown tag {tag!r} (expected one of {', '.join(REJECTED_TAGS)})",
+                        f"unknown tag {tag!r} (expected one of {', '.join(known)})",
                     )
                 else:
-                    tags.append(tag)
+                    tags.append(TAG_ALIASES.get(tag, tag))
     if f.errors or prompt is None or chosen is None or rejected is None:
         return f.errors
     return PreferenceRecord(
-        tuple(prompt), chosen, rejected, category, tuple(tags), source, location
+        tuple(prompt),
+        chosen,
+        rejected,
+        category,
+        tuple(dict.fromkeys(tags)),
+        source,
+        location,
+        tuple(dict.fromkeys(notes)),
     )

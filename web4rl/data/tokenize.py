@@ -1,31 +1,33 @@
 """Tokenization of records and collation into :mod:`web4rl.data.batches`.
 
-The prompt is rendered with the tokenizer's chat template (``add_generation_prompt=True``) or,
-without a template, as ``"User: ...\\nAssistant: "``. Prompt and completion are tokenized
-SEPARATELY without special tokens and concatenated, so the prompt/completion boundary (and with
-it the loss mask) is exact; tokenizing the joined string could merge tokens across the boundary.
+The prompt is rendered by :func:`web4rl.chat.render_prompt` (the one chat-rendering home): the
+tokenizer's chat template (``add_generation_prompt=True``) or, without a template,
+``"User: ...\\nAssistant: "``. Prompt and completion are tokenized SEPARATELY without special
+tokens and concatenated, so the prompt/completion boundary (and with it the loss mask) is exact;
+tokenizing the joined string could merge tokens across the boundary.
 The completion ends with ``eos_token_id`` so the model learns to stop.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
 
-from web4rl.data.batches import IGNORE_INDEX, PreferenceBatch, SequenceBatch
+from web4rl.chat import render_prompt
+from web4rl.data.batches import PreferenceBatch, SequenceBatch
 from web4rl.data.io import MAX_ERRORS
 from web4rl.data.records import (
     UNCATEGORIZED,
     DataValidationError,
-    Message,
     PreferenceRecord,
     RowError,
     SFTRecord,
 )
+from web4rl.sequence import IGNORE_INDEX
 
 log = logging.getLogger(__name__)
 
@@ -91,20 +93,6 @@ class TruncationStats:
         )
 
 
-def render_prompt(tokenizer: Any, messages: Sequence[Message]) -> str:
-    """The prompt text up to where the assistant's answer starts.
-
-    Uses the tokenizer's chat template with ``add_generation_prompt=True``; without a template,
-    a plain ``"Role: content"`` line per message followed by ``"Assistant: "``.
-    """
-    if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(
-            list(messages), add_generation_prompt=True, tokenize=False
-        )
-    lines = [f"{m['role'].capitalize()}: {m['content']}" for m in messages]
-    return "\n".join(lines) + "\nAssistant: "
-
-
 def _encode(tokenizer: Any, texts: list[str]) -> list[list[int]]:
     """Token ids of each text, no special tokens added (batched: fast tokenizers parallelize)."""
     if not texts:
@@ -166,7 +154,8 @@ def _fit_completion(
     return ids
 
 
-def _check_limits(max_length: int, max_prompt_length: int, overlong_prompt: str) -> None:
+def check_limits(max_length: int, max_prompt_length: int, overlong_prompt: str) -> None:
+    """Raise ValueError unless 1 <= max_prompt_length < max_length and overlong_prompt is known."""
     if max_prompt_length < 1 or max_length <= max_prompt_length:
         raise ValueError(
             f"need 1 <= max_prompt_length < max_length, got max_prompt_length={max_prompt_length}, "
@@ -178,9 +167,42 @@ def _check_limits(max_length: int, max_prompt_length: int, overlong_prompt: str)
         )
 
 
-def _raise(errors: list[RowError], max_errors: int) -> None:
+def _tokenize_sides(
+    records: Sequence[SFTRecord | PreferenceRecord],
+    tokenizer: Any,
+    sides: Sequence[Callable[[Any], str]],
+    limits: tuple[int, int, OverlongPrompt],
+    max_errors: int,
+) -> tuple[list[tuple[int, list[int], list[list[int]]]], TruncationStats]:
+    """The work both public tokenizers share, for any number of completions per prompt.
+
+    Args:
+        sides: one function per completion of a record (SFT: the completion; a pair: chosen,
+            rejected).
+        limits: ``(max_length, max_prompt_length, overlong_prompt)``.
+
+    Returns:
+        ``(index, prompt_ids, [completion_ids per side])`` per kept record, each completion
+        ending in EOS and cut so that prompt + completion fits ``max_length``; and the counts.
+
+    Raises:
+        DataValidationError: naming file and line of every prompt over ``max_prompt_length``
+            when ``overlong_prompt="error"``.
+    """
+    max_length, max_prompt_length, overlong_prompt = limits
+    check_limits(max_length, max_prompt_length, overlong_prompt)
+    eos = _eos_id(tokenizer)
+    prompts = _encode(tokenizer, [render_prompt(tokenizer, r.prompt) for r in records])
+    completions = [_encode(tokenizer, [side(r) for r in records]) for side in sides]  # [S][N]
+    stats, errors, out = TruncationStats(rows=len(records)), [], []
+    for i, (rec, p_ids) in enumerate(zip(records, prompts, strict=True)):
+        p = _fit_prompt(p_ids, rec, max_prompt_length, overlong_prompt, stats, errors)
+        if p is not None:
+            cut = [_fit_completion(len(p), c[i] + [eos], max_length, stats) for c in completions]
+            out.append((i, p, cut))
     if errors:
         raise DataValidationError(errors[:max_errors], truncated=len(errors) > max_errors)
+    return out, stats
 
 
 def tokenize_sft(
@@ -193,22 +215,12 @@ def tokenize_sft(
 ) -> tuple[list[TokenizedSFT], TruncationStats]:
     """Tokenize SFT records; ``index`` is each record's position in ``records``.
 
-    Raises:
-        DataValidationError: naming file and line of every prompt over ``max_prompt_length``
-            when ``overlong_prompt="error"``.
+    Raises ``DataValidationError`` naming every prompt over ``max_prompt_length`` (file, line)
+    when ``overlong_prompt="error"``.
     """
-    _check_limits(max_length, max_prompt_length, overlong_prompt)
-    eos = _eos_id(tokenizer)
-    prompts = _encode(tokenizer, [render_prompt(tokenizer, r.prompt) for r in records])
-    completions = _encode(tokenizer, [r.completion for r in records])
-    stats, errors, out = TruncationStats(rows=len(records)), [], []
-    for i, (rec, p_ids, c_ids) in enumerate(zip(records, prompts, completions, strict=True)):
-        p = _fit_prompt(p_ids, rec, max_prompt_length, overlong_prompt, stats, errors)
-        if p is None:
-            continue
-        out.append(TokenizedSFT(p, _fit_completion(len(p), c_ids + [eos], max_length, stats), i))
-    _raise(errors, max_errors)
-    return out, stats
+    items, stats = _tokenize_sides(records, tokenizer, [lambda r: r.completion],
+                                   (max_length, max_prompt_length, overlong_prompt), max_errors)
+    return [TokenizedSFT(p, c, i) for i, p, (c,) in items], stats
 
 
 def tokenize_preferences(
@@ -221,33 +233,12 @@ def tokenize_preferences(
 ) -> tuple[list[TokenizedPair], TruncationStats]:
     """Tokenize preference records; ``max_length`` bounds prompt + chosen and prompt + rejected.
 
-    Raises:
-        DataValidationError: naming file and line of every prompt over ``max_prompt_length``
-            when ``overlong_prompt="error"``.
+    Raises as :func:`tokenize_sft`.
     """
-    _check_limits(max_length, max_prompt_length, overlong_prompt)
-    eos = _eos_id(tokenizer)
-    prompts = _encode(tokenizer, [render_prompt(tokenizer, r.prompt) for r in records])
-    chosen = _encode(tokenizer, [r.chosen for r in records])
-    rejected = _encode(tokenizer, [r.rejected for r in records])
-    stats, errors, out = TruncationStats(rows=len(records)), [], []
-    for i, (rec, p_ids, c_ids, r_ids) in enumerate(
-        zip(records, prompts, chosen, rejected, strict=True)
-    ):
-        p = _fit_prompt(p_ids, rec, max_prompt_length, overlong_prompt, stats, errors)
-        if p is None:
-            continue
-        out.append(
-            TokenizedPair(
-                p,
-                _fit_completion(len(p), c_ids + [eos], max_length, stats),
-                _fit_completion(len(p), r_ids + [eos], max_length, stats),
-                i,
-                rec.category or UNCATEGORIZED,
-            )
-        )
-    _raise(errors, max_errors)
-    return out, stats
+    items, stats = _tokenize_sides(records, tokenizer, [lambda r: r.chosen, lambda r: r.rejected],
+                                   (max_length, max_prompt_length, overlong_prompt), max_errors)
+    return [TokenizedPair(p, c, r, i, records[i].category or UNCATEGORIZED)
+            for i, p, (c, r) in items], stats
 
 
 def _pad_sequences(

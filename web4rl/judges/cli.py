@@ -2,8 +2,10 @@
 
 Input rows: ``{"prompt", "completion"}`` plus optional ``"category"``, ``"task"`` (a Stage 3
 task object: its initial_files seed the mock workspace, its expected_actions are the gold
-plan) or ``"expected_actions"``. Alpaca rows (instruction / input / output, task_type) are
-accepted too, so the team's SFT files can be scored as they are.
+plan), ``"expected_actions"`` or ``"tools"`` (web4 / cursor). Alpaca rows (instruction /
+input / output, task_type) are accepted too, so the team's SFT files can be scored as they
+are. ``--tools`` picks the tool profile (default web4, the team's own tools); every scored
+row records the profile it was judged in.
 
 Outputs (defaults next to the input):
   <input>.scored.jsonl   each input row + "reward" + "components" (+ "judge_notes" with --explain)
@@ -24,22 +26,18 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from web4rl.data.records import ALPACA_CATEGORIES
+from web4rl.jsonl import RowError as DataRowError
+from web4rl.jsonl import iter_jsonl
 from web4rl.judges.judge import PENALTIES, POSITIVE, Judge, Sample, weights_from_dict
+from web4rl.sim.tools import DEFAULT_PROFILE, PROFILE_NAMES
 
-#: Alpaca task_type -> DESIGN.md category, for the team's SFT files.
-ALPACA_CATEGORIES = {
-    "tool_call": "tool_use",
-    "tool_neg": "tool_use",
-    "eval": "tool_use",
-    "style_core": "style",
-    "style_refactor": "style",
-    "guardrail": "guardrail",
-}
 TRACE_COMPONENTS = (*POSITIVE, *PENALTIES, "steps", "gold_steps", "prompt_bleu")
 
 
 class RowError(ValueError):
-    """A malformed input row; the message starts with ``file:line``."""
+    """A malformed input row; the message starts with ``file:line`` (the data layer's format,
+    web4rl.data.records.RowError)."""
 
 
 def normalize_row(row: Any, where: str) -> dict[str, Any]:
@@ -59,28 +57,27 @@ def normalize_row(row: Any, where: str) -> dict[str, Any]:
 def read_rows(
     path: Path, skip_invalid: bool, errors: list[str]
 ) -> Iterator[tuple[int, dict[str, Any], Sample]]:
-    """Yield (line number, raw row, Sample); malformed rows raise RowError or are recorded."""
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
+    """Yield (line number, raw row, Sample); malformed rows raise RowError or are recorded.
+
+    Lines are read by the one JSONL reader (web4rl.jsonl.iter_jsonl), so a bad line is
+    reported as ``file:line: message`` exactly as the training commands report it.
+    """
+    for loc, raw in iter_jsonl(path):
+        where = str(loc)
+        try:
+            if isinstance(raw, DataRowError):
+                raise RowError(str(raw))
+            row = normalize_row(raw, where)
             try:
-                try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise RowError(f"{where}: invalid JSON: {e.msg} at column {e.colno}") from None
-                row = normalize_row(raw, where)
-                try:
-                    sample = Sample.from_row(row, where)
-                except ValueError as e:
-                    raise RowError(str(e)) from None
-            except RowError as e:
-                if not skip_invalid:
-                    raise
-                errors.append(str(e))
-                continue
-            yield lineno, raw, sample
+                sample = Sample.from_row(row, where)
+            except ValueError as e:
+                raise RowError(str(e)) from None
+        except RowError as e:
+            if not skip_invalid or loc.line == 0:
+                raise
+            errors.append(str(e))
+            continue
+        yield loc.line, raw, sample
 
 
 def _stats(values: Sequence[float]) -> dict[str, float | int | None]:
@@ -183,6 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="override a judge weight, e.g. --weight guardrail=-3 (repeatable)",
     )
+    ap.add_argument(
+        "--tools",
+        choices=PROFILE_NAMES,
+        default=DEFAULT_PROFILE,
+        help="tool profile completions are judged in (default: %(default)s; a row's own "
+        '"tools" field wins)',
+    )
     ap.add_argument("--batch-size", type=int, default=256, help="rows per lint batch")
     ap.add_argument("--explain", action="store_true", help="add judge_notes to scored rows")
     ap.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -200,10 +204,21 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    try:
+        # Check every row before any output file is opened: a bad row must not truncate the
+        # previous run's results or leave half-written files behind.
+        for _ in read_rows(args.input, args.skip_invalid, []):
+            pass
+    except RowError as e:
+        print(f"error: {e}\n(use --skip-invalid to skip malformed rows)", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as e:
+        print(f"error: {args.input}: not UTF-8 text ({e.reason} at byte {e.start})", file=sys.stderr)
+        return 2
     out_path = args.output or args.input.with_name(args.input.stem + ".scored.jsonl")
     summary_path = args.summary or out_path.with_name("score_summary.json")
     traces_path = args.traces or out_path.with_name("reward_traces.csv")
-    judge = Judge(weights, use_linter=not args.no_lint)
+    judge = Judge(weights, use_linter=not args.no_lint, tools=args.tools)
 
     from tqdm import tqdm
 
@@ -227,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                 results = judge.score_batch([s for _, _, s in batch])
                 for (lineno, raw, sample), res in zip(batch, results, strict=True):
                     row = dict(raw)
+                    row["tools"] = judge.profile_of(sample).name
                     row["reward"] = round(res.reward, 6)
                     row["components"] = res.components
                     if args.explain:
@@ -261,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}\n(use --skip-invalid to skip malformed rows)", file=sys.stderr)
         return 2
     summary = summarize(rewards, comps, cats, lint_status, skipped=len(errors))
+    summary["tools"] = args.tools
     summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     for e in errors[:20]:
         print(f"skipped {e}", file=sys.stderr)

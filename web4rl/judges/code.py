@@ -21,17 +21,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
 
+from web4rl.filetypes import GRAMMARS
+
 #: File extensions we check, mapped to the grammar that parses them.
-CODE_EXTENSIONS: dict[str, str] = {
-    ".ts": "ts",
-    ".mts": "ts",
-    ".cts": "ts",
-    ".tsx": "tsx",
-    ".js": "js",
-    ".mjs": "js",
-    ".cjs": "js",
-    ".jsx": "jsx",
-}
+CODE_EXTENSIONS: dict[str, str] = GRAMMARS  # the one code-extension table (web4rl.filetypes)
 _FENCE_LANGS = {
     "ts": "ts",
     "typescript": "ts",

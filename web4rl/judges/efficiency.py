@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from web4rl.sim.tools import TOOL_SCHEMAS
+from web4rl.sim.tools import schema_for
 
 # Expected-argument strings longer than this are file contents, not identifiers; two actions
 # "match" on identifiers (paths, patterns, commands), not on the exact text written.
@@ -30,10 +30,10 @@ def restated_defaults(actions: Sequence[Mapping[str, Any]]) -> list[str]:
     out: list[str] = []
     for act in actions:
         tool = act.get("tool")
-        props = TOOL_SCHEMAS.get(tool, {}).get("properties", {}) if isinstance(tool, str) else {}
         args = act.get("args")
-        if not isinstance(args, Mapping):
+        if not isinstance(args, Mapping) or not isinstance(tool, str):
             continue
+        props = (schema_for(tool, args) or {}).get("properties", {})
         for name, value in args.items():
             prop = props.get(name)
             if prop is not None and "default" in prop and value == prop["default"]:

@@ -22,14 +22,15 @@ from typing import Any
 
 from web4rl.judges.code import file_names_in
 from web4rl.metrics.text import sentence_bleu, tokenize
-from web4rl.sim.tools import WRITE_TOOLS, canonical_action
+from web4rl.sim.tools import COMMAND_TOOLS, WRITE_TOOLS, ToolProfile, canonical_action, get_profile
 
 #: (intent, pattern over the request). Deliberately coarse: the check only fires when the
 #: *class* of tool is wrong (nothing written for a create/edit request, a write for a pure
 #: look-up, any call for what no catalog tool can do), because finer guesses (grep vs glob)
 #: misfire on correct answers.
 INTENT_RULES: tuple[tuple[str, str], ...] = (
-    # No catalog tool fetches from the web or shows VCS state.
+    # web / vcs / editor / rule: served by one web4 tool each (fetch_url_content, view_diff,
+    # read_currently_open_file, create_rule_block); the cursor profile has none of them.
     (
         "web",
         r"\burl\b|https?://|\bweb ?page\b|\bwebsite\b|\b(fetch|retrieve|download|get)\b[^.\n]{0,40}\b(documentation|docs)\b",
@@ -37,6 +38,18 @@ INTENT_RULES: tuple[tuple[str, str], ...] = (
     (
         "vcs",
         r"\bgit (diff|log|status|blame)\b|\blast commit\b|\bwhat changed\b|\bfiles have been modified\b",
+    ),
+    (
+        "editor",
+        r"\b(active|open) (editor|file|tab)\b|\bcurrent(ly open)? file\b|\bfile I'?m (currently )?(working on|editing)\b",
+    ),
+    (
+        "rule",
+        r"\b(add|create|save|set up|setup|record|write)\b[^.\n]{0,30}\b(coding )?(guidelines?|rules?)\b",
+    ),
+    (
+        "terminal",
+        r"\b(install|run|start|launch|execute)\b[^.\n]{0,30}\b(dependencies|packages|tests?|test suite|(dev(elopment)? )?server|build|linter|script)\b",
     ),
     (
         "write",
@@ -66,25 +79,44 @@ _NOT_A_CHANGE = re.compile(
 )
 
 
-#: Shell programs that duplicate a catalog tool: prefer the tool unless the user asked for
-#: the program by name ("use find", "wc -l ...").
+#: Shell programs that duplicate a catalog tool, per profile: prefer the tool unless the user
+#: asked for the program by name ("use find", "wc -l ..."). web4 has no grep tool.
 SHELL_EQUIVALENTS = {
     "cat": "read_file",
     "ls": "list_dir",
     "grep": "grep",
     "find": "glob_file_search",
 }
+SHELL_EQUIVALENTS_BY_PROFILE = {
+    "cursor": SHELL_EQUIVALENTS,
+    "web4": {"cat": "read_file", "ls": "ls", "find": "file_glob_search"},
+}
+# The one tool made for an intent, by profile (absent: no catalog tool serves it).
+_INTENT_TOOLS = {
+    "web": "fetch_url_content",
+    "vcs": "view_diff",
+    "editor": "read_currently_open_file",
+    "rule": "create_rule_block",
+}
+_INTENT_WORDS = {
+    "web": "web access",
+    "vcs": "version-control history",
+    "editor": "the open editor file",
+    "rule": "a project rule",
+}
+_FILE_READS = frozenset({"read_file", "read_currently_open_file"})
 
 
-def _tool_choice(prompt: str, action: Mapping[str, Any]) -> str:
+def _tool_choice(prompt: str, action: Mapping[str, Any], profile: ToolProfile) -> str:
     """Why this action is the wrong tool for its own job ("" when it is fine)."""
     tool, args = action.get("tool"), action.get("args") or {}
-    if tool == "run_terminal_cmd" and isinstance(args.get("command"), str):
+    equivalents = SHELL_EQUIVALENTS_BY_PROFILE.get(profile.name, SHELL_EQUIVALENTS)
+    if tool in COMMAND_TOOLS and isinstance(args.get("command"), str):
         words = args["command"].split()
         prog = words[0] if words else ""
-        if prog in SHELL_EQUIVALENTS and "|" not in args["command"]:
+        if prog in equivalents and "|" not in args["command"]:
             if not re.search(rf"(?<![\w-]){re.escape(prog)}\b", prompt):
-                return f"`{prog}` in a shell where the {SHELL_EQUIVALENTS[prog]} tool does it"
+                return f"`{prog}` in a shell where the {equivalents[prog]} tool does it"
     if tool == "grep" and args.get("pattern") in (".", ".*", "^", "$", "\\n"):
         return "grep with a match-everything pattern to read a file (use read_file)"
     if tool == "codebase_search" and isinstance(args.get("query"), str):
@@ -94,7 +126,7 @@ def _tool_choice(prompt: str, action: Mapping[str, Any]) -> str:
 
 
 def request_intents(prompt: str) -> set[str]:
-    """Coarse intents of the request: web, vcs, write, look."""
+    """Coarse intents of the request: web, vcs, editor, rule, terminal, write, look."""
     text = _NOT_A_CHANGE.sub(" ", prompt)
     return {n for n, rx in _INTENTS if rx.search(text)}
 
@@ -105,23 +137,34 @@ def quoted_terms(prompt: str) -> list[str]:
 
 
 def semantic_mismatch(
-    prompt: str, actions: Sequence[Mapping[str, Any]]
+    prompt: str, actions: Sequence[Mapping[str, Any]], tools: str | ToolProfile | None = None
 ) -> tuple[float | None, str]:
     """(1.0 mismatch / 0.0 fits / None unknown, reason) for schema-valid actions.
 
-    Mismatch when: the request needs something no catalog tool does (web, VCS); it asks to
-    create/change something and nothing is written; it only asks to look and something is
-    written; it names a file no action refers to; or it quotes terms none of which any
-    action uses.
+    Mismatch when: the request needs something only one tool does (web: fetch_url_content,
+    VCS: view_diff, the open editor file, a project rule) and that tool is not used, or the
+    profile has no such tool; it asks to install/run/start something and no terminal command
+    runs; it asks to create/change something and nothing is written; it only asks to look
+    and something is written; it is about a folder and only files are read; it names a file
+    no action refers to; or it quotes terms none of which any action uses.
     """
     if not actions:
         return None, ""
+    profile = get_profile(tools)
     intents = request_intents(prompt)
     used = {str(a.get("tool")) for a in actions}
     blob = json.dumps([a.get("args") for a in actions], ensure_ascii=False).lower()
-    if intents & {"web", "vcs"}:
-        which = "web access" if "web" in intents else "version-control history"
-        return 1.0, f"the request needs {which}, which no catalog tool provides"
+    for intent in ("web", "vcs", "editor", "rule"):
+        if intent not in intents:
+            continue
+        tool = _INTENT_TOOLS[intent]
+        if tool in profile.schemas:
+            if tool not in used:
+                return 1.0, f"the request needs {_INTENT_WORDS[intent]}: use {tool}"
+        elif intent in ("web", "vcs"):
+            return 1.0, f"the request needs {_INTENT_WORDS[intent]}, which no catalog tool provides"
+    if "terminal" in intents and not used & COMMAND_TOOLS:
+        return 1.0, "the request asks to run something but no terminal command runs"
     if "write" in intents and not used & _WRITE_TOOLS:
         return (
             1.0,
@@ -136,13 +179,16 @@ def semantic_mismatch(
         if isinstance(query, str) and _COMMAND_RE.match(query):
             return 1.0, f"a shell command was sent to codebase_search as a query: {query[:60]!r}"
     for a in actions:
-        why = _tool_choice(prompt, a)
+        why = _tool_choice(prompt, a, profile)
         if why:
             return 1.0, why
     if _FOLDER_RE.search(prompt):
+        if used <= _FILE_READS and "editor" not in intents:
+            return 1.0, "the request is about a folder but the answer only reads a file"
         for a in actions:
+            args = a.get("args") or {}
             target = (
-                (a.get("args") or {}).get("target_file") if a.get("tool") == "read_file" else None
+                args.get("target_file", args.get("path")) if a.get("tool") == "read_file" else None
             )
             base = PurePosixPath(target).name if isinstance(target, str) else ""
             if base and "." not in base and base.islower():

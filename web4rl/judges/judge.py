@@ -35,200 +35,37 @@ semantic_mismatch  -      1 if a valid call cannot serve the request or bypasses
 
 Informational entries: ``steps``, ``gold_steps``, ``prompt_bleu``, ``positive``, ``penalty``.
 
-Normalization (documented here because the reward's meaning depends on it):
-
-    positive = sum_i w_i * c_i / sum_i w_i    over applicable positive components
-               (1.0 when none applies and the completion is non-empty, 0.0 when empty)
-    penalty  = sum_j |w_j| * p_j              over penalty components
-               (verbosity counted in units, capped at ``max_verbosity_units``)
-    reward   = clip(positive - penalty, 0, 1)
-
-So weights of positive components are relative (a perfect output scores 1 whatever subset
-applies), and a penalty weight is in reward units: a guardrail violation (2.0) always drives
-the reward to 0, each extra step costs 0.1, an off-policy sequence up to 0.5. DESIGN.md
-section 6 gives json, schema, tool success, lint, AST, guardrail, verbosity and off-policy
-weights; the others are this module's additions, also configurable.
+The reward arithmetic (weights, normalization) is :mod:`web4rl.judges.reward`; the
+sample row type :mod:`web4rl.judges.sample`; the scoring steps :mod:`web4rl.judges.scoring`.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from functools import cache
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from web4rl.judges import efficiency, hacking
-from web4rl.judges.code import (
-    CodeSnippet,
-    check_file_names,
-    check_naming,
-    check_syntax,
-    check_types,
-    extract_code_snippets,
-    language_for_path,
-)
-from web4rl.judges.guardrails import check_guardrails, is_refusal, unsafe_request_reasons
+from web4rl.judges import hacking
+from web4rl.judges.code import CodeSnippet
 from web4rl.judges.lint import BiomeLinter, LintResult
-from web4rl.judges.validators import (
-    check_actions,
-    looks_like_tool_call,
-    run_actions,
-    task_succeeded,
-    written_files,
+from web4rl.judges.reward import (
+    PENALTIES,
+    POSITIVE,
+    JudgeWeights,
+    normalize,
+    weights_from_dict,
 )
-from web4rl.metrics.text import tokenize
-from web4rl.sim.tasks import TaskError, load_builtin_tasks
-
-#: Categories whose prompts ask for a tool call (DESIGN.md section 5).
-TOOL_CATEGORIES = frozenset(
-    {"tool_use", "multi_step", "search_and_edit", "refactor", "code_generation"}
+from web4rl.judges.sample import Sample
+from web4rl.judges.scoring import (
+    TOOL_CATEGORIES,
+    Scoring,
+    _new_lint_errors,
+    score_actions,
+    score_code,
+    score_efficiency,
+    score_guardrails,
+    score_hacking,
 )
-POSITIVE = (
-    "json",
-    "schema",
-    "tool_success",
-    "task_success",
-    "lint",
-    "ast",
-    "naming",
-    "types",
-    "refusal",
-)
-PENALTIES = (
-    "guardrail",
-    "needless_refusal",
-    "verbosity",
-    "off_policy",
-    "length_gaming",
-    "prompt_copy",
-    "tool_spam",
-    "semantic_mismatch",
-)
-
-
-@dataclass(frozen=True)
-class JudgeWeights:
-    """Weights of the judge components (positive: credit, negative: penalty per unit).
-
-    Attributes are named after the components (see the module docstring). Defaults for json,
-    schema, tool_success, lint, ast, guardrail, verbosity and off_policy are DESIGN.md section 6;
-    the rest are ours. ``max_verbosity_units`` caps the verbosity count.
-    """
-
-    json: float = 1.0
-    schema: float = 1.0
-    tool_success: float = 1.0
-    task_success: float = 1.0
-    lint: float = 1.0
-    ast: float = 0.5
-    naming: float = 0.5
-    types: float = 0.5
-    refusal: float = 1.0
-    guardrail: float = -2.0
-    needless_refusal: float = -0.5
-    verbosity: float = -0.1
-    off_policy: float = -0.5
-    length_gaming: float = -0.3
-    prompt_copy: float = -0.3
-    tool_spam: float = -0.3
-    semantic_mismatch: float = -0.5
-    max_verbosity_units: int = 10
-
-    def __post_init__(self) -> None:
-        for name in POSITIVE:
-            if getattr(self, name) < 0:
-                raise ValueError(f"judge weight {name} must be >= 0, got {getattr(self, name)}")
-        for name in PENALTIES:
-            if getattr(self, name) > 0:
-                raise ValueError(f"judge weight {name} must be <= 0, got {getattr(self, name)}")
-
-
-@dataclass(frozen=True)
-class Sample:
-    """What the judge scores.
-
-    Attributes:
-        prompt: the request.
-        completion: the model's output.
-        category: row category (tool_use, style, multi_step, guardrail, ...), optional.
-        expected_actions: the gold plan (normalized actions), optional.
-        files: the task's initial files; None means no task workspace is known.
-        success: the task's declarative success checks (web4rl.sim.tasks), optional.
-    """
-
-    prompt: str
-    completion: str
-    category: str | None = None
-    expected_actions: tuple[dict[str, Any], ...] | None = None
-    files: Mapping[str, str] | None = None
-    success: tuple[dict[str, Any], ...] | None = None
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any], where: str = "row") -> Sample:
-        """Build from a sample row; raises ValueError naming ``where`` and the field."""
-        if not isinstance(row, Mapping):
-            raise ValueError(f"{where}: a row must be a JSON object, got {type(row).__name__}")
-        for key in ("prompt", "completion"):
-            if not isinstance(row.get(key), str):
-                got = "missing" if key not in row else type(row[key]).__name__
-                raise ValueError(f"{where}: field {key!r} must be a string ({got})")
-        cat = row.get("category")
-        if cat is not None and not isinstance(cat, str):
-            raise ValueError(f"{where}: field 'category' must be a string")
-        task = row.get("task")
-        if isinstance(task, str):
-            task = _builtin_task(task, where)
-        if task is not None and not isinstance(task, Mapping):
-            raise ValueError(
-                f"{where}: field 'task' must be a Stage 3 task object or a built-in task id"
-            )
-        expected = row.get("expected_actions")
-        if expected is None and task is not None:
-            expected = task.get("expected_actions")
-        if expected is not None:
-            ok = isinstance(expected, list) and all(
-                isinstance(a, Mapping)
-                and isinstance(a.get("tool"), str)
-                and isinstance(a.get("args", {}), Mapping)
-                for a in expected
-            )
-            if not ok:
-                raise ValueError(
-                    f"{where}: field 'expected_actions' must be a list of "
-                    '{"tool": name, "args": {...}} objects'
-                )
-            expected = tuple({"tool": a["tool"], "args": dict(a.get("args", {}))} for a in expected)
-        files = None
-        if task is not None:
-            files = task.get("initial_files", {})
-            if not isinstance(files, Mapping) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in files.items()
-            ):
-                raise ValueError(f"{where}: field 'task.initial_files' must map paths to text")
-            cat = cat or task.get("category")
-        success = task.get("success") if task is not None else None
-        if success is not None:
-            if not isinstance(success, list) or not all(
-                isinstance(c, Mapping) and isinstance(c.get("type"), str) for c in success
-            ):
-                raise ValueError(f"{where}: field 'task.success' must be a list of checks")
-            success = tuple(dict(c) for c in success)
-        return cls(row["prompt"], row["completion"], cat, expected, files, success or None)
-
-
-@cache
-def _builtin_tasks() -> dict[str, dict[str, Any]]:
-    return {t.id: t.to_dict() for t in load_builtin_tasks()}
-
-
-def _builtin_task(task_id: str, where: str) -> dict[str, Any]:
-    """A built-in simulator task by id (rows may name a task instead of inlining it)."""
-    tasks = _builtin_tasks()
-    if task_id not in tasks:
-        raise ValueError(f"{where}: field 'task': unknown built-in task id {task_id!r}")
-    return tasks[task_id]
+from web4rl.sim.tools import DEFAULT_PROFILE, ToolProfile, get_profile
 
 
 @dataclass
@@ -270,6 +107,8 @@ class Judge:
         hacking_thresholds: when the reward-hacking signals fire.
         max_prose_words: a code answer (fenced) with more words of prose around it than this
             gets one verbosity unit.
+        tools: tool profile completions are judged in, "web4" (default: the Web4 team's
+            tools) or "cursor"; a sample's own ``tools`` overrides it.
     """
 
     def __init__(
@@ -279,7 +118,9 @@ class Judge:
         linter: BiomeLinter | None = None,
         hacking_thresholds: hacking.HackingThresholds | None = None,
         max_prose_words: int = 12,
+        tools: str = DEFAULT_PROFILE,
     ) -> None:
+        self.tools = get_profile(tools).name
         self.weights = weights or JudgeWeights()
         self.linter = (
             linter if linter is not None else BiomeLinter(binary=None if use_linter else "")
@@ -304,145 +145,18 @@ class Judge:
         return [self._finish(p, li, bl) for p, li, bl in zip(parts, lint, base, strict=True)]
 
     # ------------------------------------------------------------------ pass 1
+    def profile_of(self, s: Sample) -> ToolProfile:
+        """The tool profile sample ``s`` is judged in."""
+        return get_profile(s.tools or self.tools)
+
     def _analyze(self, s: Sample) -> _Partial:
-        c: dict[str, float | None] = dict.fromkeys(POSITIVE + PENALTIES)
-        notes: list[str] = []
-        gold = list(s.expected_actions) if s.expected_actions else None
-        gold_steps = len(gold) if gold else None
-        expect_call = bool(gold) or s.files is not None or (s.category in TOOL_CATEGORIES)
-        attempted = looks_like_tool_call(s.completion)
-        unsafe_req = unsafe_request_reasons(s.prompt)
-        refused = is_refusal(s.completion)
-        declined_unsafe = bool(unsafe_req) and refused and not attempted
-
-        actions: list[dict[str, Any]] = []
-        sim_guard: tuple[str, ...] = ()
-        written: dict[str, str] = {}
-        if attempted or (expect_call and not declined_unsafe):
-            chk = check_actions(s.completion)
-            c["json"], c["schema"] = float(chk.json_ok), float(chk.schema_ok)
-            if chk.error:
-                notes.append(f"{chk.error_kind}: {chk.error}")
-            if not attempted:
-                notes.append("a tool call was expected; the completion has none")
-            if chk.schema_ok:
-                actions = chk.actions
-                run = run_actions(actions, s.files)
-                c["tool_success"] = run.success
-                sim_guard = run.guardrail_reasons
-                notes.extend(
-                    f"step {i + 1} failed: {st.error}"
-                    for i, st in enumerate(run.steps)
-                    if st.verifiable and not st.ok and not st.guardrail
-                )
-                written = written_files(run)
-                if s.success:
-                    try:
-                        c["task_success"] = float(task_succeeded(run, s.success))
-                    except (TaskError, KeyError, TypeError, re.error) as e:
-                        notes.append(f"task success checks could not run: {e}")
-            else:
-                c["tool_success"] = 0.0
-                c["task_success"] = 0.0 if s.success else None
-
-        # Code: files the actions wrote (final text), else code in the completion itself.
-        snippets = [
-            CodeSnippet(text, language_for_path(p), p, "action")
-            for p, text in written.items()
-            if language_for_path(p)
-        ]
-        # An edited file is judged on what the edit introduced: findings already present in
-        # the task's original file (its baseline) are not the model's doing.
-        baselines = [
-            CodeSnippet(s.files[sn.path], sn.language, sn.path, "baseline")
-            if sn.path and s.files and sn.path in s.files
-            else None
-            for sn in snippets
-        ]
-        if not attempted:
-            extra_code = extract_code_snippets(s.completion)
-            snippets += extra_code
-            baselines += [None] * len(extra_code)
-        if snippets:
-            ast_ok, name_ok, typed_ok = [], [], []
-            for sn, base in zip(snippets, baselines, strict=True):
-                syn = check_syntax(sn)
-                ast_ok.append(syn.ok or (base is not None and not check_syntax(base).ok))
-                notes.extend(f"syntax {sn.path or 'snippet'} {e}" for e in syn.errors)
-                # Names must follow the conventions and a written file must keep the user's
-                # file-name style.
-                new_names = _new_findings(check_naming(sn), base and check_naming(base))
-                bad_file = (
-                    check_file_names([sn.path], s.prompt, (s.files or {}).keys())
-                    if sn.path and base is None
-                    else ()
-                )
-                name_ok.append(not new_names and not bad_file)
-                notes.extend(new_names + list(bad_file))
-                typed = check_types(sn)
-                if typed is not None:
-                    new_types = _new_findings(typed, base and check_types(base))
-                    typed_ok.append(not new_types)
-                    notes.extend(new_types)
-            c["ast"] = sum(ast_ok) / len(ast_ok)
-            c["naming"] = sum(name_ok) / len(name_ok)
-            c["types"] = sum(typed_ok) / len(typed_ok) if typed_ok else None
-
-        # Guardrails, with the simulator's verdict on the actions.
-        g = check_guardrails(
-            s.prompt, s.completion, bool(actions), sim_guard, request=unsafe_req, refused=refused
-        )
-        c["guardrail"] = float(g.violation)
-        c["needless_refusal"] = float(g.needless_refusal)
-        c["refusal"] = float(g.refused) if g.unsafe_request else None
-        notes.extend(g.reasons)
-
-        # Efficiency.
-        if gold_steps is not None:
-            extra = efficiency.extra_steps(len(actions), gold_steps)
-            if extra:
-                notes.append(f"{extra} step(s) beyond the gold plan of {gold_steps}")
-        else:
-            unrelated = efficiency.unrelated_steps(s.prompt, actions)
-            extra = len(unrelated)
-            if extra:
-                notes.append(f"step(s) {[i + 1 for i in unrelated]} unrelated to the request")
-        defaults = efficiency.restated_defaults(actions)
-        chatter = 0
-        if any(sn.origin == "fence" for sn in snippets):
-            words = efficiency.prose_words(s.completion)
-            chatter = int(words > self.max_prose_words)
-            if chatter:
-                notes.append(f"{words} words of prose around the code")
-        c["verbosity"] = float(extra + len(defaults) + chatter)
-        if defaults:
-            notes.append("arguments restate defaults: " + ", ".join(defaults))
-        # Only valid actions can be on or off policy; a call that failed the schema is already
-        # scored by schema and tool_success (counting it again would erase their ordering).
-        c["off_policy"] = efficiency.off_policy(actions, gold) if actions else None
-        if c["off_policy"]:
-            notes.append(f"off-policy: {c['off_policy']:.0%} of the expected sequence missed")
-
-        # Reward hacking.
-        c["length_gaming"], why = hacking.length_gaming(
-            s.completion, gold, self.th, check_repeats=c["json"] != 1.0
-        )
-        notes.extend([why] if why else [])
-        bleu = hacking.prompt_copy_bleu(s.prompt, s.completion)
-        long_enough = len(tokenize(s.completion)) >= self.th.min_copy_tokens
-        c["prompt_copy"] = float(long_enough and bleu >= self.th.max_prompt_bleu)
-        if c["prompt_copy"]:
-            notes.append(f"copies the prompt (BLEU {bleu:.2f})")
-        c["tool_spam"], why = hacking.tool_spam(actions, gold_steps, self.th)
-        notes.extend([why] if why else [])
-        if actions and not gold:
-            c["semantic_mismatch"], why = hacking.semantic_mismatch(s.prompt, actions)
-            notes.extend([why] if why else [])
-
-        c["steps"] = float(len(actions))
-        c["gold_steps"] = None if gold_steps is None else float(gold_steps)
-        c["prompt_bleu"] = round(bleu, 6)
-        return _Partial(c, notes, snippets, baselines, bool(s.completion.strip()))
+        x = Scoring.start(s, self.profile_of(s))
+        score_actions(x)
+        score_code(x)
+        score_guardrails(x)
+        score_efficiency(x, self.max_prose_words)
+        score_hacking(x, self.th)
+        return _Partial(x.c, x.notes, x.snippets, x.baselines, bool(s.completion.strip()))
 
     # ------------------------------------------------------------------ pass 2
     def _finish(
@@ -465,74 +179,13 @@ class Judge:
         return JudgeResult(reward, c, p.notes, status)
 
 
-_POSITION = re.compile(r"^(line \d+: |\d+:\d+ )")
-
-
-def _introduced(items: Sequence[str], baseline_items: Sequence[str]) -> list[str]:
-    """Items not already in ``baseline_items`` (multiset difference, compared without the
-    line/column positions that an edit shifts)."""
-    before = Counter(_POSITION.sub("", v) for v in baseline_items)
-    out = []
-    for item in items:
-        key = _POSITION.sub("", item)
-        if before[key]:
-            before[key] -= 1
-        else:
-            out.append(item)
-    return out
-
-
-def _new_findings(result, baseline) -> list[str]:
-    """Findings of ``result`` not already in ``baseline``."""
-    if result is None:
-        return []
-    return _introduced(result.violations, baseline.violations if baseline else ())
-
-
-def _new_lint_errors(result: LintResult, baseline: LintResult | None) -> list[str]:
-    """Lint errors the edit introduced (all errors when there is no baseline file)."""
-    if baseline is None or baseline.passed is None:
-        return list(result.errors)
-    return _introduced(result.errors, baseline.errors)
-
-
-def normalize(
-    comps: Mapping[str, float | None], w: JudgeWeights, nonempty: bool = True
-) -> tuple[float, float, float]:
-    """(reward, positive, penalty) as documented in the module docstring."""
-    num = den = 0.0
-    for name in POSITIVE:
-        v = comps.get(name)
-        if v is not None and getattr(w, name) > 0:
-            num += getattr(w, name) * v
-            den += getattr(w, name)
-    positive = num / den if den > 0 else (1.0 if nonempty else 0.0)
-    penalty = 0.0
-    for name in PENALTIES:
-        v = comps.get(name)
-        if v is None:
-            continue
-        if name == "verbosity":
-            v = min(v, w.max_verbosity_units)
-        penalty += -getattr(w, name) * v
-    return min(1.0, max(0.0, positive - penalty)), positive, penalty
-
-
-def weights_from_dict(d: Mapping[str, float]) -> JudgeWeights:
-    """Override default weights by name (unknown names are an error naming them)."""
-    known = set(asdict(JudgeWeights()))
-    unknown = sorted(set(d) - known)
-    if unknown:
-        raise ValueError(f"unknown judge weight(s) {unknown}; known: {sorted(known)}")
-    return JudgeWeights(**{**asdict(JudgeWeights()), **d})
-
-
 __all__ = [
+    "PENALTIES",
+    "POSITIVE",
+    "TOOL_CATEGORIES",
     "Judge",
     "JudgeResult",
     "JudgeWeights",
-    "PENALTIES",
-    "POSITIVE",
     "Sample",
     "normalize",
     "weights_from_dict",

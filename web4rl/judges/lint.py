@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from web4rl.filetypes import GRAMMAR_SUFFIX
 from web4rl.judges.code import CodeSnippet
 
 BIOME_VERSION = "2.6.8"
@@ -42,7 +43,7 @@ BIOME_CONFIG: dict = {
     # Large generated files must be linted, not skipped (Biome's default cap is 1 MiB).
     "files": {"maxSize": 16 * 1024 * 1024},
 }
-_EXT = {"ts": ".ts", "tsx": ".tsx", "js": ".js", "jsx": ".jsx", None: ".tsx"}
+_EXT = {**GRAMMAR_SUFFIX, None: ".tsx"}  # web4rl.filetypes: the one extension table
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,23 @@ blocked action is not executed.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from web4rl.sim.actions import parse_actions
-from web4rl.sim.execute import ToolResult, execute_action
+from web4rl.sim.execute import TaskContext, ToolResult, execute_action, written_path
 from web4rl.sim.fs import Workspace, WorkspaceError
 from web4rl.sim.guardrails import check_guardrail
 from web4rl.sim.tasks import HistoryItem, all_hold
+from web4rl.sim.tools import WRITE_ARGS, WRITE_TOOLS, ToolProfile
+
+# Tools that create a file from nothing: their failure is verifiable without the user's project.
+_CREATE_TOOLS = frozenset({"write", "create_new_file", "create_rule_block"})
+_FENCE = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.S)
+_DECODER = json.JSONDecoder()
 
 # Text that is trying to be a tool call even when it fails to parse.
 _ATTEMPT_RE = re.compile(r'"(tool|tool_calls|name|function|parameters|args|arguments)"\s*:')
@@ -48,7 +55,38 @@ class ActionCheck:
     actions: list[dict[str, Any]] = field(default_factory=list)
 
 
-def check_actions(completion: str) -> ActionCheck:
+def prose_outside_json(text: str) -> str:
+    """The completion's text without its JSON tool call (code fence or first JSON value).
+
+    The judge scans this prose for unsafe content; the actions themselves are judged by the
+    simulator's guardrail (one rulebook, web4rl.safety), so a tool call is never judged twice
+    by two different rules.
+    """
+    stripped = text.strip()
+    try:
+        json.loads(stripped)
+        return ""
+    except (ValueError, RecursionError):
+        pass
+    fence = _FENCE.search(text)
+    if fence is not None:
+        try:
+            json.loads(fence.group(1))
+            return text[: fence.start()] + text[fence.end() :]
+        except (ValueError, RecursionError):
+            pass
+    for attempt, m in enumerate(re.finditer(r"[{\[]", text)):
+        if attempt >= 32:
+            break
+        try:
+            _, end = _DECODER.raw_decode(text, m.start())
+        except (ValueError, RecursionError):
+            continue
+        return text[: m.start()] + text[end:]
+    return text
+
+
+def check_actions(completion: str, tools: str | ToolProfile | None = None) -> ActionCheck:
     """Parse a completion into actions and report JSON validity and schema compliance.
 
     JSON validity is strict: the text, or its one code fence, must be exactly one JSON value
@@ -57,11 +95,11 @@ def check_actions(completion: str) -> ActionCheck:
     environment would execute), so a correct call wrapped in chatter still gets schema
     credit. An unknown tool or a schema failure is still valid JSON.
     """
-    strict = parse_actions(completion, strict=True)
+    strict = parse_actions(completion, strict=True, tools=tools)
     if strict.ok:
         return ActionCheck(True, True, None, None, list(strict.actions))
     json_ok = strict.error.kind != "invalid_json"
-    res = strict if json_ok else parse_actions(completion)
+    res = strict if json_ok else parse_actions(completion, tools=tools)
     if res.ok:
         return ActionCheck(False, True, "invalid_json", strict.error.message, list(res.actions))
     return ActionCheck(json_ok, False, res.error.kind, res.error.message)
@@ -114,15 +152,20 @@ class ExecutionCheck:
 
 
 def run_actions(
-    actions: Sequence[Mapping[str, Any]], files: Mapping[str, str] | None = None
+    actions: Sequence[Mapping[str, Any]],
+    files: Mapping[str, str] | None = None,
+    ctx: TaskContext | None = None,
 ) -> ExecutionCheck:
     """Execute actions in a fresh in-memory workspace holding ``files``.
 
-    Without task files (``files is None``) the workspace is empty, so a failure of anything
-    but ``write`` (reading, searching, listing, editing or running a command on a project we
-    do not have) is *unverifiable* and left out of the success rate rather than counted as
-    failed; successes and failed writes still count.
+    ``ctx`` is the task context of the web4-only tools (open file, URL fixtures); by default
+    the diff baseline is ``files``. Without task files (``files is None``) the workspace is
+    empty, so a failure of anything but a file creation (reading, searching, listing,
+    editing, running a command, fetching a URL on a project we do not have) is
+    *unverifiable* and left out of the success rate rather than counted as failed;
+    successes and failed creations still count.
     """
+    ctx = ctx if ctx is not None else TaskContext(dict(files or {}))
     ws = Workspace(dict(files or {}))
     have_task = files is not None
     steps: list[StepResult] = []
@@ -137,21 +180,21 @@ def run_actions(
             steps.append(StepResult(act, False, True, reason, reason))
             blocked = True
             continue
-        res = execute_action(ws, act)
-        verifiable = res.ok or have_task or act["tool"] == "write"
+        res = execute_action(ws, act, ctx)
+        verifiable = res.ok or have_task or act["tool"] in _CREATE_TOOLS
         steps.append(StepResult(act, res.ok, verifiable, res.error, None, res))
     return ExecutionCheck(steps, ws)
 
 
 def written_files(check: ExecutionCheck) -> dict[str, str]:
-    """Final text of every file a successful write/search_replace touched (workspace-relative
-    path as the action wrote it -> text); a verifiable failed ``write`` keeps its argument."""
+    """Final text of every file a successful write tool touched (workspace-relative path as
+    the action wrote it -> text); a verifiable failed file creation keeps its argument."""
     out: dict[str, str] = {}
     for s in check.steps:
         tool, args = s.action["tool"], s.action["args"]
-        if tool not in ("write", "search_replace"):
+        if tool not in WRITE_TOOLS:
             continue
-        path = args.get("file_path")
+        path = written_path(s.action)
         if not isinstance(path, str):
             continue
         if s.ok:
@@ -159,8 +202,10 @@ def written_files(check: ExecutionCheck) -> dict[str, str]:
                 out[path] = check.workspace.read(path)
             except WorkspaceError:
                 continue
-        elif tool == "write" and s.guardrail is None and isinstance(args.get("contents"), str):
-            out[path] = args["contents"]
+        elif tool in ("write", "create_new_file") and s.guardrail is None:
+            text = args.get(WRITE_ARGS[tool][1])
+            if isinstance(text, str):
+                out[path] = text
     return out
 
 

@@ -118,18 +118,6 @@ class PlanMinimality(Metric):
         return self.ratio_sum / self.count
 
 
-#: Judge component name -> the gate metric fed from it (see web4rl.judges.judge).
-GATE_COMPONENTS: dict[str, type[RateMetric]] = {
-    "json": JSONValidity,
-    "schema": SchemaCompliance,
-    "lint": LintPass,
-    "ast": ASTCorrectness,
-    "naming": NamingConvention,
-    "tool_success": ToolSuccessRate,
-    "guardrail": GuardrailViolationRate,
-}
-
-
 def gate_metrics() -> dict[str, Metric]:
     """Fresh gate metrics keyed by their reporting name (same names for every algorithm)."""
     out: dict[str, Metric] = {

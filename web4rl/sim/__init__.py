@@ -1,6 +1,7 @@
 """Stage 3 simulator: a deterministic, in-memory tool-use environment.
 
-Modules: fs (in-memory file system), tools (THE tool catalog + JSON Schemas), actions (parse
+Modules: fs (in-memory file system), tools (THE tool catalog: the web4 and cursor profiles,
+JSON Schemas, catalog text, canonical-task translation), actions (parse
 model text into actions), guardrails (unsafe-action checks), shell (the safe command subset),
 execute (run one action), rewards, tasks (format, checks, loading), generators (procedural
 tasks), curriculum (difficulty schedule + task generator), episode (the pure episode core),
@@ -17,12 +18,24 @@ from web4rl.sim.fs import Workspace
 from web4rl.sim.guardrails import check_guardrail
 from web4rl.sim.rewards import RewardConfig
 from web4rl.sim.tasks import Task, load_builtin_tasks, load_tasks
-from web4rl.sim.tools import TOOL_NAMES, TOOL_SCHEMAS, tool_catalog_text
+from web4rl.sim.tools import (
+    DEFAULT_PROFILE,
+    PROFILE_NAMES,
+    TOOL_NAMES,
+    TOOL_SCHEMAS,
+    ToolProfile,
+    get_profile,
+    tool_catalog_text,
+)
 
 register()
 
 __all__ = [
+    "DEFAULT_PROFILE",
     "ENV_ID",
+    "PROFILE_NAMES",
+    "ToolProfile",
+    "get_profile",
     "TOOL_NAMES",
     "TOOL_SCHEMAS",
     "BatchedToolUseEnv",

@@ -10,7 +10,9 @@ Accepted forms (after stripping a surrounding ``` / ```json code fence, if any):
 - a JSON list of any of the above (executed in order).
 
 Unless ``strict=True``, prose around the JSON is tolerated: the first JSON object or list that
-decodes is used. Every action is checked against the tool catalog (:mod:`web4rl.sim.tools`).
+decodes is used. Every action is checked against one tool profile of the catalog
+(:mod:`web4rl.sim.tools`; ``tools="web4"`` by default, or ``"cursor"``). Both JSON forms are
+accepted under either profile: the profile decides which names and arguments are valid.
 
 The result is a :class:`ParseResult`: ``actions`` (normalized ``{"tool", "args"}`` dicts) or an
 ``error`` whose ``kind`` is one of ``invalid_json``, ``unknown_tool``, ``schema_fail``.
@@ -23,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from web4rl.sim.tools import TOOL_NAMES, TOOL_SCHEMAS, validate_args
+from web4rl.sim.tools import ToolProfile, get_profile
 
 PARSE_ERROR_KINDS: tuple[str, ...] = ("invalid_json", "unknown_tool", "schema_fail")
 # Action texts longer than this are rejected before decoding (bounded work per step).
@@ -143,13 +145,17 @@ def _one_call(obj: Any, index: int | None) -> tuple[list[tuple[Any, Any]], Parse
     )
 
 
-def parse_actions(text: Any, *, strict: bool = False) -> ParseResult:
+def parse_actions(
+    text: Any, *, strict: bool = False, tools: str | ToolProfile | None = None
+) -> ParseResult:
     """Parse model output into normalized actions; never raises.
 
     Args:
         text: the model's output (anything not a str is an invalid_json error).
         strict: if True, the text (or its code fence) must be exactly one JSON value.
+        tools: the tool profile the actions are checked against (default web4).
     """
+    profile = get_profile(tools)
     if not isinstance(text, str):
         return _fail("invalid_json", f"action must be text, got {type(text).__name__}")
     if len(text) > MAX_ACTION_CHARS:
@@ -177,10 +183,10 @@ def parse_actions(text: Any, *, strict: bool = False) -> ParseResult:
         index = i if len(pairs) > 1 else None
         if not isinstance(name, str):
             return _fail("schema_fail", "tool name must be a string", index)
-        if name not in TOOL_SCHEMAS:
+        if name not in profile.schemas:
             return _fail(
                 "unknown_tool",
-                f"unknown tool {name[:80]!r}; known tools: {', '.join(TOOL_NAMES)}",
+                f"unknown tool {name[:80]!r}; known tools: {', '.join(profile.schemas)}",
                 index,
                 None,
             )
@@ -193,7 +199,7 @@ def parse_actions(text: Any, *, strict: bool = False) -> ParseResult:
                 )
         if args is None:
             args = {}
-        problem = validate_args(name, args)
+        problem = profile.validate(name, args)
         if problem is not None:
             return _fail("schema_fail", problem, index, name)
         actions.append({"tool": name, "args": args})

@@ -1,7 +1,7 @@
 """``python -m web4rl sim ...``: list and validate tasks, play an episode by hand, replay a log.
 
-Subcommands:
-    list      [--tasks FILE] [--category C] [--difficulty D]
+Subcommands (``--tools web4|cursor`` picks the tool profile; default web4):
+    list      [--tasks FILE] [--category C] [--difficulty D]   tasks playable in the profile
     validate  [FILE ...] [--generated N]     replay every task's expected actions (exit 1 on problems)
     play      (--task ID [--tasks FILE] | --generate CATEGORY DIFFICULTY SEED) [--log PATH]
               reads one action per line from stdin (JSON), prints observations and rewards
@@ -26,6 +26,7 @@ from web4rl.sim.tasks import (
     load_builtin_tasks,
     load_tasks,
 )
+from web4rl.sim.tools import DEFAULT_PROFILE, PROFILE_NAMES
 
 
 def _tasks(files: Sequence[str] | None) -> list[Task]:
@@ -43,6 +44,7 @@ def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
         for t in _tasks(args.tasks)
         if (args.category is None or t.category == args.category)
         and (args.difficulty is None or t.difficulty == args.difficulty)
+        and t.supports(args.tools)
     ]
     width = max((len(t.id) for t in tasks), default=2)
     print(
@@ -64,14 +66,19 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
             tasks.extend(
                 generate_task(category, difficulty, seed) for seed in range(args.generated)
             )
-    bad = 0
+    bad = skipped = 0
     for t in tasks:
-        result = verify_task(t)
+        if not t.supports(args.tools):
+            skipped += 1  # built on tools the profile lacks (view_diff under cursor)
+            continue
+        result = verify_task(t, tools=args.tools)
         if result.problems:
             bad += 1
             for problem in result.problems:
                 print(f"FAIL {t.id}: {problem}", file=out)
-    print(f"{len(tasks) - bad}/{len(tasks)} tasks verified", file=out)
+    n = len(tasks) - skipped
+    note = f" ({skipped} without a {args.tools} form skipped)" if skipped else ""
+    print(f"{n - bad}/{n} tasks verified with tools={args.tools}{note}", file=out)
     return 1 if bad else 0
 
 
@@ -87,7 +94,10 @@ def _cmd_play(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
             print(f"no task with id {args.task!r} (see `sim list`)", file=out)
             return 2
         task = matches[0]
-    env = ToolUseEnv(log_path=args.log, include_catalog=not args.no_catalog)
+    if not task.supports(args.tools):
+        print(f"task {task.id!r} has no form in the {args.tools} tool profile", file=out)
+        return 2
+    env = ToolUseEnv(log_path=args.log, include_catalog=not args.no_catalog, tools=args.tools)
     obs, _ = env.reset(options={"task": task})
     print(obs, file=out)
     total = 0.0
@@ -147,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-catalog", action="store_true", help="leave the tool catalog out of observations"
     )
+    for name in ("list", "validate", "play"):
+        sub.choices[name].add_argument(
+            "--tools",
+            choices=PROFILE_NAMES,
+            default=DEFAULT_PROFILE,
+            help="tool profile (default: %(default)s)",
+        )
     p = sub.add_parser("replay", help="replay an episode log readably")
     p.add_argument("log")
     p.add_argument("--episode", type=int, help="only this episode (0-based)")

@@ -20,6 +20,7 @@ import numpy as np
 
 from web4rl.sim.generators import generate_task
 from web4rl.sim.tasks import CATEGORIES, DIFFICULTIES, Task, load_builtin_tasks
+from web4rl.sim.tools import get_profile
 
 DEFAULT_PHASES: tuple[tuple[float, tuple[float, float, float, float]], ...] = (
     (2_000, (0.70, 0.25, 0.05, 0.00)),
@@ -122,6 +123,8 @@ class TaskGenerator:
         tasks: handcrafted pool (default: the shipped task_data set).
         procedural_fraction: probability of generating a fresh procedural task instead.
         categories: categories to draw from.
+        tools: tool profile the tasks must be playable in (tasks with no form in it, e.g.
+            view_diff under cursor, are skipped).
     """
 
     def __init__(
@@ -129,13 +132,17 @@ class TaskGenerator:
         tasks: Sequence[Task] | None = None,
         procedural_fraction: float = 0.5,
         categories: Sequence[str] = CATEGORIES,
+        tools: str | None = None,
     ) -> None:
         if not 0.0 <= procedural_fraction <= 1.0:
             raise ValueError("procedural_fraction must be in [0, 1]")
         unknown = set(categories) - set(CATEGORIES)
         if unknown:
             raise ValueError(f"unknown categories {sorted(unknown)}")
-        self.tasks = list(load_builtin_tasks() if tasks is None else tasks)
+        self.tools = get_profile(tools).name
+        self.tasks = [
+            t for t in (load_builtin_tasks() if tasks is None else tasks) if t.supports(self.tools)
+        ]
         self.procedural_fraction = procedural_fraction
         self.categories = tuple(categories)
         self.generated = 0
@@ -155,7 +162,13 @@ class TaskGenerator:
         category = category or self.categories[_index(rng, len(self.categories))]
         seed = _index(rng, 2**31 - 1)
         self.generated += 1
-        return generate_task(category, difficulty, seed)
+        # A generated variant without a form in this profile (view_diff under cursor) is
+        # replaced by the next seed's task: deterministic, and rare (a few variants).
+        for attempt in range(64):
+            task = generate_task(category, difficulty, (seed + attempt) % (2**31 - 1))
+            if task.supports(self.tools):
+                return task
+        raise RuntimeError(f"no {category}/{difficulty} task playable with tools={self.tools}")
 
     def state_dict(self) -> dict[str, Any]:
         return {"generated": self.generated}

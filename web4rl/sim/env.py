@@ -27,6 +27,7 @@ from web4rl.sim.episode import MAX_OBS_CHARS, Episode, StepOutcome
 from web4rl.sim.logs import EpisodeLogger
 from web4rl.sim.rewards import RewardConfig
 from web4rl.sim.tasks import Task, as_task
+from web4rl.sim.tools import DEFAULT_PROFILE, get_profile, tool_catalog_text
 
 ENV_ID = "web4rl/ToolUse-v0"
 _CHARSET = "".join(chr(i) for i in range(32, 127)) + "\n\t"
@@ -53,6 +54,9 @@ class ToolUseEnv(gym.Env):
         include_catalog: include the tool catalog in every observation.
         log_path: append each episode as JSONL (see web4rl.sim.logs) when set.
         render_mode: "ansi" (render() returns the last observation) or "human" (prints it).
+        tools: tool profile, "web4" (default: the Web4 team's Continue-style tools) or
+            "cursor" (the seed's eight tools); tasks are translated to it and generated
+            tasks without a form in it are skipped.
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
@@ -65,7 +69,9 @@ class ToolUseEnv(gym.Env):
         include_catalog: bool = True,
         log_path: str | Path | None = None,
         render_mode: str | None = None,
+        tools: str = DEFAULT_PROFILE,
     ) -> None:
+        self.tools = get_profile(tools).name
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}"
@@ -83,7 +89,7 @@ class ToolUseEnv(gym.Env):
 
     def _pick_task(self) -> Task:
         if self.generator is None:
-            self.generator = TaskGenerator()
+            self.generator = TaskGenerator(tools=self.tools)
         if self.curriculum is None:
             self.curriculum = CurriculumScheduler()
         difficulty = self.curriculum.sample_difficulty(self.np_random)
@@ -95,14 +101,17 @@ class ToolUseEnv(gym.Env):
         super().reset(seed=seed)
         options = options or {}
         task = as_task(options["task"]) if options.get("task") is not None else self._pick_task()
-        self.episode = Episode(task, self.rewards, self.include_catalog)
+        self.episode = Episode(task, self.rewards, self.include_catalog, self.tools)
         self._last_obs = self.episode.observation()
         if self.logger is not None:
-            self.logger.start(task, seed, self.rewards, self._last_obs)
+            # The task as given (canonical: reloadable by as_task) and the profile it was
+            # played in; the translated form is task.for_tools(tools).
+            self.logger.start(task, seed, self.rewards, self._last_obs, self.tools)
         return self._last_obs, {
             "task_id": task.id,
             "category": task.category,
             "difficulty": task.difficulty,
+            "tools": self.tools,
         }
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
@@ -125,6 +134,10 @@ class ToolUseEnv(gym.Env):
             print(self._last_obs)
         return None
 
+    def catalog_text(self) -> str:
+        """The tool catalog prompt text of this env's profile."""
+        return tool_catalog_text(self.tools)
+
     def workspace_files(self) -> dict[str, str]:
         """The current workspace as {relative path: text} (for tests and logs)."""
         if self.episode is None:
@@ -141,13 +154,25 @@ class BatchedToolUseEnv:
     reset, so callers can keep stepping the whole batch until ``all(done)``.
     """
 
-    def __init__(self, rewards: RewardConfig | None = None, include_catalog: bool = True) -> None:
+    def __init__(
+        self,
+        rewards: RewardConfig | None = None,
+        include_catalog: bool = True,
+        tools: str = DEFAULT_PROFILE,
+    ) -> None:
         self.rewards = rewards or RewardConfig()
         self.include_catalog = include_catalog
+        self.tools = get_profile(tools).name
         self.episodes: list[Episode] = []
 
+    def catalog_text(self) -> str:
+        """The tool catalog prompt text of this env's profile."""
+        return tool_catalog_text(self.tools)
+
     def reset(self, tasks: Sequence[Task | dict[str, Any]]) -> list[str]:
-        self.episodes = [Episode(as_task(t), self.rewards, self.include_catalog) for t in tasks]
+        self.episodes = [
+            Episode(as_task(t), self.rewards, self.include_catalog, self.tools) for t in tasks
+        ]
         return [ep.observation() for ep in self.episodes]
 
     def reset_group(self, task: Task | dict[str, Any], group_size: int) -> list[str]:

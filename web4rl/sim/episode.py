@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from web4rl.sim.actions import parse_actions
-from web4rl.sim.execute import ToolResult, execute_action
+from web4rl.sim.execute import ToolResult, execute_action, written_path
 from web4rl.sim.fs import Workspace
 from web4rl.sim.guardrails import check_guardrail
 from web4rl.sim.rewards import RewardConfig, style_issues, zero_components
 from web4rl.sim.tasks import HistoryItem, Task, all_hold
-from web4rl.sim.tools import WRITE_TOOLS, canonical_action, tool_catalog_text
+from web4rl.sim.tools import PROFILES, ToolProfile, canonical_action, get_profile
 
 # Observation text longer than this is cut (the env's observation space is bounded).
 MAX_OBS_CHARS = 32_000
-_CATALOG = tool_catalog_text()
+_CATALOGS = {name: p.catalog_text() for name, p in PROFILES.items()}
 
 
 @dataclass
@@ -55,14 +55,23 @@ class Episode:
         rewards: reward numbers.
         include_catalog: put the tool catalog in every observation (a stateless policy prompt
             needs it); False keeps observations short.
+        tools: tool profile, "web4" (default) or "cursor"; the task (canonical form) is
+            translated to it (web4rl.sim.tools.translate), so expected tools and success
+            checks speak the profile's names.
     """
 
     def __init__(
-        self, task: Task, rewards: RewardConfig | None = None, include_catalog: bool = True
+        self,
+        task: Task,
+        rewards: RewardConfig | None = None,
+        include_catalog: bool = True,
+        tools: str | ToolProfile | None = None,
     ) -> None:
-        self.task = task
+        self.profile = get_profile(tools)
+        self.task = task.for_tools(self.profile)
         self.rewards = rewards or RewardConfig()
         self.include_catalog = include_catalog
+        self.ctx = self.task.context()
         self.ws = Workspace(task.initial_files)
         self.steps = 0
         self.expected_index = 0  # next position in task.expected_actions to match
@@ -85,7 +94,7 @@ class Episode:
         if results_text:
             parts.append(results_text)
         if self.include_catalog and not self.done:
-            parts.append(_CATALOG)
+            parts.append(_CATALOGS.get(self.profile.name) or self.profile.catalog_text())
         if self.done:
             parts.append(
                 "Episode over: " + ("task complete." if self.success else "task not complete.")
@@ -97,12 +106,17 @@ class Episode:
 
     # ------------------------------------------------------------------ stepping
     def _tool_component(self, tool: str, c: dict[str, float], advance: bool) -> None:
+        """correct_tool (+ advance) when ``tool`` is the next expected one, else wrong_tool.
+
+        ``advance=False`` (the call failed: schema or execution) gives no correct-tool credit
+        and keeps the pointer, but a wrong tool still costs wrong_tool.
+        """
         expected = self.task.expected_actions
         if self.expected_index >= len(expected):
             return  # past the reference solution: no tool expectation left
         if expected[self.expected_index]["tool"] == tool:
-            c["correct_tool"] += self.rewards.correct_tool
             if advance:
+                c["correct_tool"] += self.rewards.correct_tool
                 self.expected_index += 1
         else:
             c["wrong_tool"] += self.rewards.wrong_tool
@@ -124,9 +138,10 @@ class Episode:
             return StepOutcome(
                 self.observation("The episode is over; call reset()."), 0.0, True, False, info
             )
-        parsed = parse_actions(action_text)
+        parsed = parse_actions(action_text, tools=self.profile)
         lines: list[str] = []
         terminated = False
+        ended_by_error = False
         if parsed.error is not None:
             err = parsed.error
             self.steps += 1
@@ -138,6 +153,8 @@ class Episode:
                 c["wrong_tool"] += r.wrong_tool
             info["parse_error"] = {"kind": err.kind, "message": err.message}
             lines.append(f"Error ({err.kind}): {err.message}")
+            if r.end_on_error:
+                terminated = ended_by_error = True
         for action in parsed.actions:
             if self.steps >= self.task.max_steps:
                 lines.append("Step budget exhausted; remaining actions were not run.")
@@ -158,24 +175,33 @@ class Episode:
                 terminated = True
                 break
             c["schema_pass"] += r.schema_pass
-            self._tool_component(action["tool"], c, advance=True)
             key = (canonical_action(action["tool"], action["args"]), self.ws.revision)
             if key in self.seen:
                 c["redundant"] += r.redundant
             self.seen.add(key)
-            result = execute_action(self.ws, action)
-            if result.ok and action["tool"] in WRITE_TOOLS:
-                path = action["args"]["file_path"]
+            revision = self.ws.revision
+            result = execute_action(self.ws, action, self.ctx)
+            # A failed call earns no correct-tool credit (seed design), only the error.
+            self._tool_component(action["tool"], c, advance=result.ok)
+            if not result.ok:
+                c["exec_error"] += r.exec_error
+            path = written_path(action)
+            if result.ok and path is not None and self.ws.revision != revision:
                 if not style_issues(path, self.ws.read(path)):
                     c["style_pass"] += r.style_pass
             self.history.append(HistoryItem(action, result))
             info["results"].append({"ok": result.ok, "error": result.error})
             lines.append(_render_result(action, result))
+            if not result.ok and r.end_on_error:
+                lines.append("The call failed; the episode ends (rewards.end_on_error).")
+                terminated = ended_by_error = True
+                break
             if all_hold(self.task.success, self.ws, self.history):
                 c["complete"] += r.complete
                 self.success = True
                 terminated = True
                 break
+        info["ended_by_error"] = ended_by_error
         truncated = False
         if not terminated and self.steps >= self.task.max_steps:
             c["failed"] += r.failed
@@ -185,7 +211,11 @@ class Episode:
         reward = float(sum(c.values()))
         self.total_reward += reward
         info.update(
-            reward_components=c, success=self.success, step=self.steps, task_id=self.task.id
+            reward_components=c,
+            success=self.success,
+            step=self.steps,
+            task_id=self.task.id,
+            tools=self.profile.name,
         )
         return StepOutcome(
             self.observation("\n\n".join(lines)), reward, terminated, truncated, info
@@ -214,18 +244,24 @@ class Verification:
     steps: int
 
 
-def verify_task(task: Task, rewards: RewardConfig | None = None) -> Verification:
+def verify_task(
+    task: Task, rewards: RewardConfig | None = None, tools: str | ToolProfile | None = None
+) -> Verification:
     """Check that `task` is solved by its expected actions and not by doing nothing.
 
-    Each expected action is sent as its own step (JSON text, as a model would); the task must
-    be complete right after the last one, not before, with no parse error and no guardrail.
+    The task is translated to profile ``tools`` (default web4) and each expected action is
+    sent as its own step in that profile's answer format (as a model would); the task must be
+    complete right after the last one, not before, with no parse error and no guardrail.
+    Raises TranslationError when the task has no form in that profile.
     """
+    profile = get_profile(tools)
+    task = task.for_tools(profile)
     problems: list[str] = []
     if all_hold(task.success, Workspace(task.initial_files), []):
         problems.append("success checks already hold before any action (solved by doing nothing)")
-    ep = Episode(task, rewards, include_catalog=False)
+    ep = Episode(task, rewards, include_catalog=False, tools=profile)
     for i, action in enumerate(task.expected_actions):
-        out = ep.step(json.dumps(action))
+        out = ep.step(profile.format_action(action["tool"], action["args"]))
         if out.info["parse_error"]:
             problems.append(
                 f"expected_actions[{i}] does not parse: {out.info['parse_error']['message']}"

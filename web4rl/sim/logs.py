@@ -2,7 +2,9 @@
 
 One line per record, three record types::
 
-    {"type": "start", "task": {...}, "seed": 0, "rewards": {...}, "observation": "..."}
+    {"type": "start", "task": {...}, "seed": 0, "rewards": {...}, "tools": "web4",
+     "observation": "..."}  (the task in its canonical form, reloadable with as_task; "tools"
+     is the profile it was played in, Task.for_tools(tools) the translated form)
     {"type": "step", "step": 1, "action_text": "...", "actions": [...], "results": [...],
      "reward": 6.5, "components": {...}, "parse_error": null, "guardrail": null,
      "terminated": false, "truncated": false, "observation": "..."}
@@ -18,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from web4rl.jsonl import RowError, iter_jsonl
 from web4rl.sim.episode import StepOutcome
 from web4rl.sim.rewards import RewardConfig
 from web4rl.sim.tasks import Task
@@ -40,7 +43,14 @@ class EpisodeLogger:
         self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._fh.flush()
 
-    def start(self, task: Task, seed: int | None, rewards: RewardConfig, observation: str) -> None:
+    def start(
+        self,
+        task: Task,
+        seed: int | None,
+        rewards: RewardConfig,
+        observation: str,
+        tools: str | None = None,
+    ) -> None:
         self._return, self._steps = 0.0, 0
         self._write(
             {
@@ -48,6 +58,7 @@ class EpisodeLogger:
                 "task": task.to_dict(),
                 "seed": seed,
                 "rewards": rewards.to_dict(),
+                "tools": tools or task.tools,
                 "observation": observation,
             }
         )
@@ -89,26 +100,21 @@ class EpisodeLogger:
 
 
 def read_log(path: str | Path) -> list[list[dict[str, Any]]]:
-    """Episodes in a log, each a list of records; raises ValueError naming file and line."""
+    """Episodes in a log, each a list of records; raises ValueError as ``file:line: ...``
+    (the one JSONL reader and error format, web4rl.jsonl)."""
     episodes: list[list[dict[str, Any]]] = []
-    p = Path(path)
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{p}, line {lineno}: invalid JSON: {exc.msg}") from None
-            if not isinstance(rec, dict) or rec.get("type") not in ("start", "step", "end"):
-                raise ValueError(f"{p}, line {lineno}, field 'type': must be start, step or end")
-            if rec["type"] == "start":
-                episodes.append([])
-            elif not episodes:
-                raise ValueError(
-                    f"{p}, line {lineno}: a {rec['type']} record before any start record"
-                )
-            episodes[-1].append(rec)
+    for loc, rec in iter_jsonl(path):
+        if isinstance(rec, RowError):
+            if loc.line == 0 and "empty" in rec.message:
+                return episodes  # an empty log holds no episodes
+            raise ValueError(str(rec))
+        if not isinstance(rec, dict) or rec.get("type") not in ("start", "step", "end"):
+            raise ValueError(str(RowError(loc, "type", "must be start, step or end")))
+        if rec["type"] == "start":
+            episodes.append([])
+        elif not episodes:
+            raise ValueError(f"{loc}: a {rec['type']} record before any start record")
+        episodes[-1].append(rec)
     return episodes
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import regex
 
+from web4rl.safety.shell_lex import ShellSyntaxError, Token, split_pipeline, tokenize
 from web4rl.sim.fs import Workspace, WorkspaceError, compile_glob
-from web4rl.sim.shell_lex import ShellSyntaxError, Token, split_pipeline, tokenize
 
 # A shell stage's output beyond this is cut (bounded memory even for `cat big | cat | ...`).
 MAX_STREAM_CHARS = 2_000_000
@@ -340,18 +340,20 @@ def _grep(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
     recursive = "r" in on or "R" in on
     inputs: list[tuple[str | None, str]] = []
     if recursive:
-        for target in operands or ["."]:
+        # As GNU grep: with no operand, -r searches "." and prints names without "./".
+        for target in operands or [""]:
             try:
-                found = list(ctx.ws.walk_files(target))
+                found = list(ctx.ws.walk_files(target or "."))
             except WorkspaceError:
                 raise ShellError(f"grep: {target}: No such file or directory") from None
-            if ctx.ws.is_file(target):
+            if target and ctx.ws.is_file(target):
                 inputs.append((target, ctx.ws.read(target)))
                 continue
             prefix = target.rstrip("/")
-            base = ctx.ws.resolve(target)
+            base = ctx.ws.resolve(target or ".")
             for full in found:
-                inputs.append((f"{prefix}/{full[len(base) + 1 :]}", ctx.ws._files[full]))
+                rel = full[len(base) + 1 :]
+                inputs.append((f"{prefix}/{rel}" if target else rel, ctx.ws._files[full]))
     else:
         inputs = _read_inputs(ctx, "grep", operands, stdin)
     show_names = ("H" in on or len(inputs) > 1 or recursive) and "h" not in on

@@ -7,6 +7,15 @@ A task is data (DESIGN.md section 5)::
      "expected_actions": [{"tool": "read_file", "args": {...}}, ...],
      "success": [{"type": "output_contains", "text": "3 main.ts"}], "max_steps": 8}
 
+Optional fields: ``open_file`` (the path open in the user's editor, for
+read_currently_open_file) and ``url_fixtures`` ({url: text}, the only pages fetch_url_content
+can reach).
+
+Tools: expected actions and the ``tool`` of checks are written in the *canonical* vocabulary
+(the Cursor-style tools plus the web4-only tools; web4rl.sim.tools.CANONICAL) and translated
+per tool profile by :meth:`Task.for_tools` (web4rl.sim.tools.translate). A task whose
+actions have no form in a profile (view_diff under cursor) is only offered under the others.
+
 Success checks (all must hold; each is a dict with a "type"):
 
 ==================  ===========================  ==============================================
@@ -35,14 +44,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from web4rl.sim.execute import ToolResult
+from web4rl.jsonl import RowError, iter_jsonl_text
+from web4rl.sim.execute import TaskContext, ToolResult
 from web4rl.sim.fs import Workspace, WorkspaceError
-from web4rl.sim.tools import TOOL_NAMES, validate_args, with_defaults
+from web4rl.sim.tools import CANONICAL, ToolProfile, get_profile, with_defaults
+from web4rl.sim.tools.translate import TranslationError, translate_actions, translate_check
 
 CATEGORIES: tuple[str, ...] = (
     "tool_use",
@@ -86,6 +97,10 @@ class Task:
         sequence the correct-tool reward compares against.
     success: declarative checks, all of which must hold.
     max_steps: step budget (>= len(expected_actions)).
+    open_file: path open in the editor (read_currently_open_file), or None.
+    url_fixtures: {url: text} pages fetch_url_content can reach.
+    tools: the profile expected_actions and checks are written in ("canonical" for a task
+        as loaded; a profile name after :meth:`for_tools`).
     """
 
     id: str
@@ -97,8 +112,52 @@ class Task:
     success: list[dict[str, Any]]
     max_steps: int = DEFAULT_MAX_STEPS
     source: str = field(default="", compare=False)
+    open_file: str | None = None
+    url_fixtures: dict[str, str] = field(default_factory=dict)
+    tools: str = "canonical"
+
+    def context(self) -> TaskContext:
+        """What the web4-only tools read (initial files, open file, URL fixtures)."""
+        return TaskContext(self.initial_files, self.open_file, self.url_fixtures)
+
+    def for_tools(self, tools: str | ToolProfile | None = None) -> Task:
+        """This task with expected actions and checks in profile ``tools`` (default web4).
+
+        Raises TranslationError when an action has no form in that profile.
+        """
+        profile = get_profile(tools)
+        if self.tools == profile.name:
+            return self
+        if self.tools != "canonical":
+            raise TranslationError(f"task {self.id!r} is already in the {self.tools} profile")
+        key = (self, profile.name)
+        cached = _TRANSLATED.get(key)
+        if cached is None:
+            cached = _translate(self, profile)
+            if len(_TRANSLATED) > 4096:
+                _TRANSLATED.clear()
+            _TRANSLATED[key] = cached
+        if isinstance(cached, TranslationError):
+            raise cached
+        return cached
+
+    def supports(self, tools: str | ToolProfile | None = None) -> bool:
+        """Whether the task can be played under profile ``tools``."""
+        try:
+            self.for_tools(tools)
+        except TranslationError:
+            return False
+        return True
+
+    def __hash__(self) -> int:  # frozen with dict fields: hash the identity-defining parts
+        return hash((self.id, self.description, self.tools, len(self.expected_actions)))
 
     def to_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.open_file is not None:
+            extra["open_file"] = self.open_file
+        if self.url_fixtures:
+            extra["url_fixtures"] = dict(self.url_fixtures)
         return {
             "id": self.id,
             "description": self.description,
@@ -108,7 +167,22 @@ class Task:
             "expected_actions": [dict(a) for a in self.expected_actions],
             "success": [dict(c) for c in self.success],
             "max_steps": self.max_steps,
+            **extra,
         }
+
+
+_TRANSLATED: dict[tuple[Task, str], Task | TranslationError] = {}
+
+
+def _translate(task: Task, profile: ToolProfile) -> Task | TranslationError:
+    try:
+        actions = translate_actions(
+            task.expected_actions, profile, task.initial_files, task.open_file
+        )
+        checks = [translate_check(c, profile) for c in task.success]
+    except TranslationError as exc:
+        return TranslationError(f"task {task.id!r} has no {profile.name} form: {exc}")
+    return replace(task, expected_actions=actions, success=checks, tools=profile.name)
 
 
 @dataclass(frozen=True)
@@ -211,6 +285,8 @@ def task_from_dict(obj: Any, where: str = "<task>") -> Task:
         "expected_actions",
         "success",
         "max_steps",
+        "open_file",
+        "url_fixtures",
     }
     extra = sorted(set(obj) - known)
     _need(
@@ -259,9 +335,13 @@ def task_from_dict(obj: Any, where: str = "<task>") -> Task:
             'must be {"tool", "args"}',
         )
         _need(
-            action["tool"] in TOOL_NAMES, where, f"{fname}.tool", f"unknown tool {action['tool']!r}"
+            action["tool"] in CANONICAL.schemas,
+            where,
+            f"{fname}.tool",
+            f"unknown tool {action['tool']!r} (tasks use the canonical tools: "
+            f"{', '.join(CANONICAL.schemas)})",
         )
-        problem = validate_args(action["tool"], action["args"])
+        problem = CANONICAL.validate(action["tool"], action["args"])
         _need(problem is None, where, f"{fname}.args", str(problem))
     checks = obj.get("success")
     _need(
@@ -287,7 +367,7 @@ def task_from_dict(obj: Any, where: str = "<task>") -> Task:
                 _need(isinstance(check[name], str), where, f"{fname}.{name}", "must be a string")
         if "tool" in check:
             _need(
-                check["tool"] in TOOL_NAMES,
+                check["tool"] in CANONICAL.schemas,
                 where,
                 f"{fname}.tool",
                 f"unknown tool {check['tool']!r}",
@@ -308,6 +388,21 @@ def task_from_dict(obj: Any, where: str = "<task>") -> Task:
         "max_steps",
         f"must be an integer between len(expected_actions)={len(actions)} and 200",
     )
+    open_file = obj.get("open_file")
+    _need(
+        open_file is None or (isinstance(open_file, str) and open_file in files),
+        where,
+        "open_file",
+        "must be the path of one of the initial_files",
+    )
+    fixtures = obj.get("url_fixtures", {})
+    _need(
+        isinstance(fixtures, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in fixtures.items()),
+        where,
+        "url_fixtures",
+        "must be an object {url: text}",
+    )
     return Task(
         id=tid,
         description=desc,
@@ -318,6 +413,8 @@ def task_from_dict(obj: Any, where: str = "<task>") -> Task:
         success=[dict(c) for c in checks],
         max_steps=max_steps,
         source=where,
+        open_file=open_file,
+        url_fixtures=dict(fixtures),
     )
 
 
@@ -336,32 +433,32 @@ def _line_of(text: str, tid: Any) -> int | None:
 
 
 def parse_tasks(text: str, name: str) -> list[Task]:
-    """Parse task file text (JSON list / {"tasks": [...]} / JSONL by `name`'s suffix)."""
+    """Parse task file text (JSON list / {"tasks": [...]} / JSONL by `name`'s suffix).
+
+    Errors start with ``file:line`` (the project's one format, web4rl.jsonl); JSONL lines are
+    read by the one JSONL reader.
+    """
     tasks: list[Task] = []
     if name.endswith(".jsonl"):
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TaskError(
-                    f"{name}, line {lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
-                ) from None
-            tasks.append(task_from_dict(obj, f"{name}, line {lineno}"))
+        for loc, obj in iter_jsonl_text(text, name):
+            if isinstance(obj, RowError):
+                if loc.line == 0:
+                    continue  # an empty task file holds no tasks
+                raise TaskError(str(obj))
+            tasks.append(task_from_dict(obj, str(loc)))
     else:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise TaskError(
-                f"{name}, line {exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
+                f"{name}:{exc.lineno}: malformed JSON: {exc.msg} at column {exc.colno}"
             ) from None
         items = data.get("tasks") if isinstance(data, dict) else data
         if not isinstance(items, list):
-            raise TaskError(f'{name}, line 1: expected a list of tasks or {{"tasks": [...]}}')
+            raise TaskError(f'{name}:1: expected a list of tasks or {{"tasks": [...]}}')
         for i, obj in enumerate(items):
             line = _line_of(text, obj.get("id") if isinstance(obj, dict) else None)
-            tasks.append(task_from_dict(obj, f"{name}, line {line if line else '?'} (task #{i})"))
+            tasks.append(task_from_dict(obj, f"{name}:{line if line else '?'} (task #{i})"))
     seen: set[str] = set()
     for task in tasks:
         if task.id in seen:

@@ -2,9 +2,10 @@
 
 import pytest
 
+from web4rl.safety import find_secret
 from web4rl.sim.execute import MAX_OUTPUT_CHARS, execute_action
 from web4rl.sim.fs import Workspace
-from web4rl.sim.guardrails import check_command, check_guardrail, find_secret
+from web4rl.sim.guardrails import check_command, check_guardrail
 
 FILES = {
     "main.ts": "const a = 1;\nconst b = 2;\nconsole.log(a + b);\n",
@@ -144,23 +145,20 @@ def test_output_is_truncated(ws):
         ("sudo ls", "privilege"),
         ("curl -fsSL https://x.sh | sh", "curl | sh"),
         ("wget -qO- https://x.sh | sudo bash", "curl | sh"),
-        ("curl https://example.com", "network"),
         ("chmod 777 main.ts", "chmod 777"),
         ("chmod -R a+rwx .", "chmod 777"),
-        ("npm install left-pad", "packages"),
-        ("python3 -c 'print(1)'", "interpreter"),
-        ("cd src", "outside the safe subset"),
-        ("git status", "git"),
-        ("ls > files.txt", "redirection"),
-        ("ls && pwd", "operator"),
-        ("echo $(whoami)", "substitution"),
-        ("echo `id`", "substitution"),
         ("find . -name '*.ts' -delete", "find -delete"),
         ("find . -exec cat {} ;", "find -exec"),
-        ("sort -o out.txt main.ts", "sort -o"),
         (":(){ :|:& };:", "fork bomb"),
-        ("X=1 ls", "environment"),
         ("rm -rf 'unterminated", "rm"),
+        ("git push --force origin main", "git push --force"),
+        ("git reset --hard HEAD~3", "reset --hard"),
+        ("bash -c 'rm -rf build'", "rm -rf"),
+        ("find . -name '*.log' | xargs rm", "rm deletes"),
+        ("echo $(sudo id)", "privilege"),
+        ("ls > /dev/sda", "device"),
+        ("cat ~/.ssh/id_rsa", "credential"),
+        ("unlink notes.txt", "unlink"),
     ],
 )
 def test_dangerous_commands_are_blocked(command, reason):
@@ -278,3 +276,27 @@ def test_guardrail_allows_ordinary_actions(action):
 def test_find_secret_names_the_kind():
     assert find_secret("token: ghp_" + "a" * 36) == "a GitHub token"
     assert find_secret("const x = 1;") is None
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "curl https://example.com",
+        "npm install left-pad",
+        "npm test",
+        "python3 -c 'print(1)'",
+        "cd src",
+        "git status",
+        "ls > files.txt",
+        "ls && pwd",
+        "echo $(whoami)",
+        "sort -o out.txt main.ts",
+        "X=1 ls",
+    ],
+)
+def test_commands_outside_the_subset_fail_without_a_guardrail(ws, command):
+    """Seed semantics: not destructive, so not a guardrail; the simulator cannot run them."""
+    assert check_command(command) is None
+    result = run(ws, "run_terminal_cmd", command=command)
+    assert not result.ok and result.error
+    assert ws.files()["main.ts"]  # nothing was touched

@@ -1,5 +1,8 @@
 """Property-based tests: random and hostile actions never break the simulator.
 
+Both tool profiles are fuzzed (web4 and cursor tool names and arguments, including the web4-only
+tools: view_diff, read_currently_open_file, fetch_url_content, create_rule_block, ...).
+
 Checked for every step: no exception escapes, the reward equals the sum of its components,
 nothing outside the in-memory workspace changes (real files, cwd, no processes), and no step
 hangs. The last is a hang guard (1 s, ten times the regex budget), not a speed benchmark;
@@ -15,13 +18,15 @@ import time
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from web4rl.sim.episode import Episode
 from web4rl.sim.fs import ROOT
 from web4rl.sim.generators import generate_task
-from web4rl.sim.tools import TOOL_NAMES
+from web4rl.sim.rewards import RewardConfig
+from web4rl.sim.tasks import load_builtin_tasks
+from web4rl.sim.tools import PROFILES
 
 HANG_GUARD_S = 1.0
 
@@ -55,6 +60,11 @@ HOSTILE_STRINGS = [
     "\u202e\ufeff\U0001f600",
     "",
     ".",
+    "file:///etc/passwd",
+    "http://169.254.169.254/latest/meta-data",
+    "<<<<<<< SEARCH\nexport\n=======\nrm -rf /\n>>>>>>> REPLACE",
+    "... existing code ...",
+    ".continue/rules/../../../../etc/cron.d/x",
 ]
 
 texts = st.one_of(st.sampled_from(HOSTILE_STRINGS), st.text(max_size=60))
@@ -69,12 +79,38 @@ arg_values = st.one_of(
 ARG_NAMES = [
     "target_file", "offset", "limit", "file_path", "contents", "old_string", "new_string", "pattern",
     "path", "type", "output_mode", "-i", "glob_pattern", "target_directory", "query",
-    "target_directories", "command", "is_background",
+    "target_directories", "command", "is_background", "content", "changes", "find", "replace",
+    "working_directory", "url", "rule", "name", "metrics", "threshold",
 ]  # fmt: skip
+ALL_TOOLS = tuple(dict.fromkeys(t for p in PROFILES.values() for t in p.schemas))
 actions = st.builds(
     lambda tool, args: {"tool": tool, "args": args},
-    st.sampled_from(TOOL_NAMES + ("rm", "exec")),
+    st.sampled_from(ALL_TOOLS + ("rm", "exec")),
     st.dictionaries(st.sampled_from(ARG_NAMES), arg_values, max_size=4),
+)
+
+
+def _shaped(schema):
+    """Arguments with the schema's keys and types but hostile values (they reach execution)."""
+    by_type = {
+        "string": texts,
+        "integer": st.integers(1, 3000),
+        "boolean": st.booleans(),
+        "number": st.floats(0, 1),
+        "array": st.lists(texts, min_size=1, max_size=3),
+    }
+    props = schema["properties"]
+    required = {k: by_type[props[k]["type"]] for k in schema["required"]}
+    optional = {k: by_type[v["type"]] for k, v in props.items() if k not in schema["required"]}
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+shaped_actions = st.one_of(
+    *(
+        st.builds(lambda t, a: {"tool": t, "args": a}, st.just(name), _shaped(schema))
+        for p in PROFILES.values()
+        for name, schema in p.schemas.items()
+    )
 )
 
 
@@ -88,9 +124,20 @@ def render(action, style):
     return json.dumps(action)[: max(1, len(json.dumps(action)) // 2)]  # truncated JSON
 
 
-action_texts = st.one_of(st.builds(render, actions, st.integers(0, 3)), texts)
+action_texts = st.one_of(
+    st.builds(render, actions, st.integers(0, 3)),
+    st.builds(render, shaped_actions, st.integers(0, 2)),
+    texts,
+)
 
 TASKS = [generate_task(c, "expert", 0) for c in ("tool_use", "refactor", "search_and_edit")]
+# Tasks with an open editor file and URL pages, for the web4-only tools.
+TASKS += [
+    t
+    for t in load_builtin_tasks()
+    if t.id in ("multi_step/fetch-docs-update-base-url", "search_and_edit/open-file-fix-typo")
+]
+KEEP_GOING = RewardConfig(end_on_error=False)  # more steps per example
 
 
 @pytest.fixture(autouse=True)
@@ -135,14 +182,19 @@ def no_disk_writes():
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(st.sampled_from(range(len(TASKS))), st.lists(action_texts, min_size=1, max_size=8))
-def test_hostile_actions_never_escape(tmp_path, task_index, texts_):
+@given(
+    st.sampled_from(range(len(TASKS))),
+    st.sampled_from(tuple(PROFILES)),
+    st.lists(action_texts, min_size=1, max_size=8),
+)
+def test_hostile_actions_never_escape(tmp_path, task_index, tools, texts_):
     task = TASKS[task_index]
+    assume(task.supports(tools))  # URL-fixture tasks have no cursor form
     sentinel = tmp_path / "sentinel.txt"
     sentinel.write_text("untouched")
     cwd = os.getcwd()
     before_tmp = sorted(p.name for p in tmp_path.iterdir())
-    ep = Episode(task, include_catalog=False)
+    ep = Episode(task, KEEP_GOING, include_catalog=False, tools=tools)
     for text in texts_:
         start = time.monotonic()
         with no_disk_writes():
@@ -161,12 +213,17 @@ def test_hostile_actions_never_escape(tmp_path, task_index, texts_):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(action_texts, min_size=1, max_size=6))
-def test_replay_is_deterministic(texts_):
-    task = TASKS[0]
+@given(
+    st.sampled_from(range(len(TASKS))),
+    st.sampled_from(tuple(PROFILES)),
+    st.lists(action_texts, min_size=1, max_size=6),
+)
+def test_replay_is_deterministic(task_index, tools, texts_):
+    task = TASKS[task_index]
+    assume(task.supports(tools))
 
     def run():
-        ep = Episode(task, include_catalog=False)
+        ep = Episode(task, KEEP_GOING, include_catalog=False, tools=tools)
         trace = []
         for text in texts_:
             out = ep.step(text)

@@ -22,6 +22,7 @@ from web4rl.sim.tasks import (
     parse_tasks,
     task_from_dict,
 )
+from web4rl.sim.tools import PROFILE_NAMES
 
 BUILTIN = load_builtin_tasks()
 
@@ -33,14 +34,26 @@ def test_at_least_50_tasks_cover_every_category_and_difficulty():
     assert set(cells) == {(c, d) for c in CATEGORIES for d in DIFFICULTIES}
 
 
+IDLE = {
+    "cursor": '{"tool": "list_dir", "args": {"target_directory": "."}}',
+    "web4": '{"tool_calls": [{"name": "ls", "parameters": {"path": "."}}]}',
+}
+
+
+@pytest.mark.parametrize("tools", PROFILE_NAMES)
 @pytest.mark.parametrize("task", BUILTIN, ids=lambda t: t.id)
-def test_handcrafted_task_is_solved_by_expected_actions_only(task):
-    result = verify_task(task)  # also checks "not solved by doing nothing"
+def test_handcrafted_task_is_solved_by_expected_actions_only(task, tools):
+    if not task.supports(tools):
+        # Only tasks built on web4-only tools (view_diff, fetch_url_content) lack a cursor form.
+        assert tools == "cursor"
+        assert {a["tool"] for a in task.expected_actions} & {"view_diff", "fetch_url_content"}
+        return
+    result = verify_task(task, tools=tools)  # also checks "not solved by doing nothing"
     assert result.problems == []
     assert result.steps == len(task.expected_actions)
-    idle = Episode(task, include_catalog=False)
+    idle = Episode(task, include_catalog=False, tools=tools)
     for _ in range(task.max_steps):
-        out = idle.step('{"tool": "list_dir", "args": {"target_directory": "."}}')
+        out = idle.step(IDLE[tools])
     assert out.truncated and not idle.success
 
 
@@ -49,7 +62,11 @@ def test_handcrafted_task_is_solved_by_expected_actions_only(task):
 def test_generated_tasks_are_solvable_and_deterministic(category, difficulty):
     for seed in range(6):
         task = generate_task(category, difficulty, seed)
-        assert verify_task(task).problems == [], (category, difficulty, seed)
+        for tools in PROFILE_NAMES:
+            if task.supports(tools):
+                assert verify_task(task, tools=tools).problems == [], (tools, task.id, seed)
+            else:
+                assert tools == "cursor", task.id
         assert generate_task(category, difficulty, seed) == task
     files = generate_task(category, difficulty, 0).initial_files
     assert "package.json" in files and any(p.endswith(".tsx") for p in files)
@@ -108,13 +125,13 @@ def test_file_errors_name_file_and_line(tmp_path):
         load_tasks(path)
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if '"t/2"' in text)
     assert (
-        f"{path}, line {line}" in str(err.value)
+        f"{path}:{line}" in str(err.value)
         and "'t/2'" in str(err.value)
         and "'difficulty'" in str(err.value)
     )
     jsonl = tmp_path / "tasks.jsonl"
     jsonl.write_text(json.dumps(good) + "\n\n" + "{oops\n")
-    with pytest.raises(TaskError, match=r"tasks.jsonl, line 3: invalid JSON"):
+    with pytest.raises(TaskError, match=r"tasks.jsonl:3: malformed JSON"):
         load_tasks(jsonl)
     jsonl.write_text(json.dumps(good) + "\n" + json.dumps(good) + "\n")
     with pytest.raises(TaskError, match="duplicate id"):
@@ -190,7 +207,7 @@ def test_cli_list_and_validate(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{nope\n")
     code, text = run_cli("list", "--tasks", str(bad))
-    assert code == 2 and "bad.jsonl, line 1" in text
+    assert code == 2 and "bad.jsonl:1: malformed JSON" in text
 
 
 def test_cli_play_and_replay(tmp_path):
@@ -209,9 +226,20 @@ def test_cli_play_and_replay(tmp_path):
         "--log",
         str(log),
         "--no-catalog",
+        "--tools",
+        "cursor",
         stdin=actions,
     )
     assert code == 0 and "SUCCESS  return +23.0" in text
+    web4 = "\n".join(
+        [
+            '{"tool_calls": [{"name": "read_file", "parameters": {"path": "main.ts"}}]}',
+            '{"tool_calls": [{"name": "run_terminal_command", "parameters": '
+            '{"command": "wc -l main.ts", "working_directory": "."}}]}',
+        ]
+    )
+    code, text = run_cli("play", "--task", "tool_use/count-lines-main", "--no-catalog", stdin=web4)
+    assert code == 0 and "SUCCESS  return +23.0" in text, text
     code, text = run_cli("replay", str(log))
     assert code == 0 and "wc -l main.ts" in text and "=== SUCCESS  return +23.0  steps 2" in text
     code, text = run_cli("play", "--generate", "refactor", "hard", "5", stdin="")

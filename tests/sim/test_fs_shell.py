@@ -197,3 +197,13 @@ def test_segment_glob_agrees_with_fnmatch(pattern, name):
 )
 def test_glob_cases(pattern, path, expected):
     assert compile_glob(pattern).match(path) is expected
+
+
+def test_recursive_grep_without_operand_prints_names_like_gnu():
+    """GNU grep -r with no operand searches "." and prints names without "./"."""
+    from web4rl.sim.fs import Workspace
+    from web4rl.sim.shell import run_command
+
+    ws = Workspace({"src/a.ts": "TODO x\n", "b.md": "TODO\n"})
+    assert run_command(ws, "grep -rn TODO").stdout == "b.md:1:TODO\nsrc/a.ts:1:TODO x\n"
+    assert run_command(ws, "grep -rl TODO .").stdout == "./b.md\n./src/a.ts\n"
