@@ -218,11 +218,104 @@ def build_pipeline(hardware: str) -> tuple[str, str]:
                 stages=spec["stages"], evaluation=spec["evaluation"], exit=spec["exit"],
                 export=spec["export"])
     return name, header + yaml.safe_dump(body, sort_keys=False, width=100)
+# Stage 3 online RL (DESIGN.md section 6: lr 1e-6, 16 episodes per update, 4 PPO epochs in
+# minibatches of 4, clip 0.2, vf 0.5, entropy 0.01, KL 0.05 adaptive to 0.1, gamma 0.99,
+# lambda 0.95, 20 turns, GRPO group 4). Manual optimization: the module clips gradients
+# itself (max_grad_norm), so the Trainer has no gradient_clip_val; one training step = one
+# update, and data.num_updates (with max_epochs 1) sets the run length.
+RL_ALGORITHMS = {
+    "ppo": dict(class_path="web4rl.algorithms.PPO", group_size=1,
+                about="Stage 3 PPO with a value head on simulator episodes",
+                args=dict(epochs=4, minibatch_size=4, clip=0.2, vf_coef=0.5, value_clip=0.2,
+                          entropy_coef=0.01, gamma=0.99, lam=0.95, aggregation="token-mean")),
+    "grpo": dict(class_path="web4rl.algorithms.GRPO", group_size=4,
+                 about="Stage 3 GRPO (groups of 4 episodes per task) on simulator episodes",
+                 args=dict(epochs=1, minibatch_size=4, clip=0.2, entropy_coef=0.0,
+                           scale_std=True, aggregation="seq-mean-token-mean")),
+}
+RL_HARDWARE = {  # engine sizes per target: the tiny model gets short turns and episodes
+    "cpu": dict(max_turns=6, max_new_tokens=160, max_length=3072, gen_batch=16, updates=30,
+                lr=1.0e-4, eval_limit=24, val_every=10),
+}
+RL_GPU = dict(max_turns=20, max_new_tokens=512, max_length=16384, gen_batch=16, updates=500,
+              lr=1.0e-6, eval_limit=None, val_every=25)
+
+
+def build_rl(algorithm: str, hardware: str) -> tuple[str, str]:
+    alg, hw = RL_ALGORITHMS[algorithm], HARDWARE[hardware]
+    rl = RL_HARDWARE.get(hardware, RL_GPU)
+    name = f"{algorithm}_{hardware}"
+    cpu = hardware == "cpu"
+    callbacks = [dict(class_path="lightning.pytorch.callbacks.ModelCheckpoint",
+                      init_args=dict(dirpath=f"runs/{name}/checkpoints",
+                                     monitor="val/success_rate", mode="max", save_top_k=1,
+                                     save_last=True))]
+    if hw["gpu"]:
+        callbacks.append(dict(class_path="web4rl.callbacks.MatmulPrecision",
+                              init_args=dict(precision="high")))
+    trainer = dict(hw["trainer"])
+    trainer.update(
+        max_epochs=1, log_every_n_steps=1, val_check_interval=rl["val_every"],
+        check_val_every_n_epoch=None, num_sanity_val_steps=0,
+        logger=[
+            dict(class_path="lightning.pytorch.loggers.WandbLogger",
+                 init_args=dict(project="web4rl", name=name, save_dir="runs", log_model=False)),
+            dict(class_path="lightning.pytorch.loggers.CSVLogger",
+                 init_args=dict(save_dir="runs", name=name)),
+        ],
+        callbacks=callbacks,
+    )
+    policy_args = dict(hw["policy"])
+    if not cpu:
+        policy_args["logits_chunk_size"] = 512
+    # LoRA dropout off: behaviour log-probs are sampled without dropout (the module also
+    # turns dropout off in its training forwards, so a continued adapter's dropout is moot).
+    policy_args.update(init_adapter=None,
+                       lora=dict(r=16, alpha=32, dropout=0.0,
+                                 target_modules=["q_proj", "k_proj", "v_proj", "o_proj",
+                                                 "gate_proj", "up_proj", "down_proj"]))
+    model_args = dict(policy=dict(class_path="web4rl.policy.Policy", init_args=policy_args))
+    model_args.update(alg["args"])
+    model_args.update(lr=rl["lr"], warmup_ratio=0.0, min_lr_ratio=1.0, weight_decay=0.0,
+                      max_grad_norm=1.0, kl_coef=0.05, kl_target=0.1, kl_horizon=10000,
+                      adaptive_kl=True, adapter_dir=f"runs/{name}/adapter",
+                      overwrite_adapter=cpu)
+    if hw["gpu"]:
+        model_args["fused_adamw"] = True
+    engine = dict(class_path="web4rl.rollout.RolloutEngine",
+                  init_args=dict(tools="web4", max_turns=rl["max_turns"],
+                                 max_new_tokens=rl["max_new_tokens"], temperature=1.0, top_p=1.0,
+                                 batch_size=rl["gen_batch"], max_length=rl["max_length"],
+                                 max_reply_chars=2000 if cpu else 8000,
+                                 reward=dict(class_path="web4rl.rollout.SimulatorReward")))
+    data_args = dict(engine=engine, episodes_per_update=16, group_size=alg["group_size"],
+                     num_updates=rl["updates"], procedural_fraction=0.5, heldout_fraction=0.2,
+                     heldout_generated=2, eval_batch_size=16 if cpu else 32,
+                     eval_temperature=0.0, eval_limit=rl["eval_limit"], seed=42,
+                     log_dir=f"runs/{name}/episodes", log_every_n_updates=10)
+    if cpu:  # the tiny model only meets simple and medium tasks (its warm start covers those)
+        data_args["phases"] = [dict(until=1.0e12, mix=[0.7, 0.3, 0.0, 0.0])]
+    config = dict(
+        seed_everything=42, trainer=trainer,
+        model=dict(class_path=alg["class_path"], init_args=model_args),
+        data=dict(class_path="web4rl.rollout.RolloutDataModule", init_args=data_args),
+    )
+    header = (
+        f"# {name}: {alg['about']}.\n# Hardware: {hw['about']}.\n"
+        f"# Run: python -m web4rl fit --config configs/{name}.yaml "
+        "--model.init_args.policy.init_args.init_adapter path/to/SFT.lora\n"
+        "# Held-out success before training: python -m web4rl validate --config "
+        f"configs/{name}.yaml (same init_adapter)\n"
+        "# Episode logs: python -m web4rl sim replay runs/<name>/episodes/<file>.jsonl\n"
+        "# Generated by scripts/make_configs.py; edit the table there, then re-run it.\n"
+    )
+    return name, header + yaml.safe_dump(config, sort_keys=False, width=100)
 
 
 def all_configs() -> dict[str, str]:
     configs = dict(build(a, h) for a in ALGORITHMS for h in HARDWARE)
     configs.update(build_pipeline(h) for h in PIPELINES)
+    configs.update(build_rl(a, h) for a in RL_ALGORITHMS for h in HARDWARE)
     return configs
 
 

@@ -33,6 +33,11 @@ TOOL_COMMANDS = {
     "pipeline": ("web4rl.pipeline.cli:main", "Stage 0 -> 4 end to end with exit criteria (resumable)"),
     "annotate": ("web4rl.annotate.cli:main", "label preference pairs in a web app; kappa; export"),
 }
+# Subcommands of a tool that live outside the tool's package (the simulator may not import
+# the rollout layer): (tool, subcommand) -> "module:function" taking the remaining argv.
+TOOL_SUBCOMMANDS = {
+    ("sim", "export-sft"): "web4rl.rollout.export:main",
+}
 
 # ckpt_path values Lightning resolves itself rather than reading a file.
 _CKPT_KEYWORDS = {"last", "best", "hpc", "registry"}
@@ -389,7 +394,10 @@ def find_input_error(err: BaseException) -> BaseException | None:
 
 # ---------------------------------------------------------------------------- main
 def _run_tool(name: str, argv: list[str]) -> int:
-    target, _ = TOOL_COMMANDS[name]
+    return _run_target(TOOL_COMMANDS[name][0], argv, name)
+
+
+def _run_target(target: str, argv: list[str], name: str) -> int:
     module_name, func_name = target.split(":")
     try:
         module = importlib.import_module(module_name)
@@ -465,6 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in {"-h", "--help"}:
         print(_usage())
         return 0
+    if tuple(argv[:2]) in TOOL_SUBCOMMANDS:
+        return _run_target(TOOL_SUBCOMMANDS[tuple(argv[:2])], argv[2:], " ".join(argv[:2]))
     if argv[0] in TOOL_COMMANDS:
         return _run_tool(argv[0], argv[1:])
     if argv[0] == "configs":

@@ -6,6 +6,9 @@ Subcommands (``--tools web4|cursor`` picks the tool profile; default web4):
     play      (--task ID [--tasks FILE] | --generate CATEGORY DIFFICULTY SEED) [--log PATH]
               reads one action per line from stdin (JSON), prints observations and rewards
     replay    LOG [--episode N] [--observations]
+    export-sft --out FILE [--generated N]  reference solutions as multi-turn SFT rows
+              (``python -m web4rl sim export-sft``: web4rl.cli dispatches it to
+              web4rl.rollout.export, which renders like the rollouts; sim cannot import it)
 """
 
 from __future__ import annotations
