@@ -32,6 +32,7 @@ TOOL_COMMANDS = {
     "evaluate": ("web4rl.evaluation.cli:main", "generations, judge, gates and a report for adapters"),
     "export-adapter": ("web4rl.callbacks.checkpoints:export_main", "write a checkpoint's adapter as a PEFT directory"),
     "adapters": ("web4rl.adapters.cli:main", "merge, average, stack, export (safetensors/GGUF), model card"),
+    "pipeline": ("web4rl.pipeline.cli:main", "Stage 0 -> 4 end to end with exit criteria (resumable)"),
     "annotate": ("web4rl.annotate.cli:main", "label preference pairs in a web app; kappa; export"),
 }
 # Subcommands of a tool that live outside the tool's package (the simulator may not import

@@ -69,6 +69,11 @@ def describe(path: Path) -> dict[str, str]:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError:
         data = {}
+    purpose = next((h.split(":", 1)[-1].strip() for h in header[:1]), "")
+    if "stages" in data:  # a pipeline file (python -m web4rl pipeline --config NAME)
+        stages = " > ".join(str(s.get("name")) for s in data.get("stages") or [])
+        return {"name": path.stem, "algorithm": "pipeline", "hardware": stages,
+                "model": str(data.get("model", "?")), "purpose": purpose}
     model = data.get("model") or {}
     algorithm = str(model.get("class_path", "?")).rpartition(".")[2]
     policy = ((model.get("init_args") or {}).get("policy") or {}).get("init_args") or {}

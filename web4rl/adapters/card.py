@@ -38,7 +38,15 @@ def _lineage_rows(lineage: list[dict], root: Path) -> list[str]:
     return rows
 
 
-def _gate_rows(report: dict) -> list[str]:
+def _gate_rows(report: dict, adapter_name: str | None) -> list[str]:
+    """Gate table of an ``evaluate`` report (``adapters.<name>.gates``; the only or the named
+    adapter) or of a plain ``{"gates": ...}`` mapping."""
+    if "adapters" in report:
+        entries = report["adapters"]
+        name = adapter_name or (next(iter(entries)) if len(entries) == 1 else None)
+        if name not in entries:
+            return [f"The evaluation report holds {', '.join(entries)}; name one with --eval-adapter."]
+        report = entries[name]
     gates = report.get("gates", {})
     if not gates:
         return ["No gate results in the evaluation report."]
@@ -46,12 +54,14 @@ def _gate_rows(report: dict) -> list[str]:
     for name, gate in gates.items():
         value, threshold = gate.get("value"), gate.get("threshold")
         shown = f"{value:.4f}" if isinstance(value, (int, float)) else str(value)
-        rows.append(f"| {name} | {shown} | {threshold} | {'yes' if gate.get('passed') else 'NO'} |")
+        verdict = {True: "yes", False: "NO", None: "no data"}[gate.get("passed")]
+        rows.append(f"| {name} | {shown} | {threshold} | {verdict} |")
     return rows
 
 
 def write_card(adapter: str | os.PathLike, out: str | os.PathLike, *, lineage: list[dict] | None = None,
-               eval_report: dict | None = None, base: str | None = None,
+               eval_report: dict | None = None, eval_adapter: str | None = None,
+               base: str | None = None,
                limits: list[str] | None = None, lineage_root: str | os.PathLike = ".") -> Path:
     """Write README.md-style model card text to ``out`` for ``adapter`` (PEFT directory)."""
     info = read_adapter(adapter)
@@ -72,7 +82,7 @@ def write_card(adapter: str | os.PathLike, out: str | os.PathLike, *, lineage: l
         f"model = PeftModel.from_pretrained(base, {json.dumps(str(Path(adapter).name))})",
         "```", "", "## Training lineage", "",
         *(_lineage_rows(lineage, Path(lineage_root)) if lineage else ["Not recorded."]), "",
-        "## Evaluation gates", "", *(_gate_rows(eval_report) if eval_report else ["No evaluation report given."]), "",
+        "## Evaluation gates", "", *(_gate_rows(eval_report, eval_adapter) if eval_report else ["No evaluation report given."]), "",
         "## Known limits", "",
         *[f"- {item}" for item in (limits or [
             "Evaluated on the judge and simulator of web4rl, not on human raters.",

@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base")
     p.add_argument("--lineage", help="JSON list of {stage, algorithm, config, adapter, data: [files]}")
     p.add_argument("--eval-report", help="eval.json of `python -m web4rl evaluate`")
+    p.add_argument("--eval-adapter", help="which adapter of a multi-adapter eval.json to show")
     return parser
 
 
@@ -94,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
 
             out = write_card(args.adapter, args.out, base=args.base,
                              lineage=_read_json(args.lineage, "lineage file"),
-                             eval_report=_read_json(args.eval_report, "eval report"))
+                             eval_report=_read_json(args.eval_report, "eval report"),
+                             eval_adapter=args.eval_adapter)
     except (AdapterError, GGUFExportError) as err:
         print(f"web4rl adapters: error: {err}", file=sys.stderr)
         return 2
