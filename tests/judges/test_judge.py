@@ -232,3 +232,21 @@ def test_edits_are_judged_on_what_they_introduce():
     assert clean.components["lint"] == 1.0 and clean.components["naming"] == 1.0
     dirty = judge.score(edit("my_value = 2;\nexport const b = (x: number) => x == 2"))
     assert dirty.components["lint"] == 0.0
+
+
+def test_code_request_answered_without_code_is_not_a_free_pass():
+    """A style (code) prompt answered with text that holds no code used to score 1.0: no
+    positive component applied and normalization treats "nothing to check" as perfect. The
+    missing code is now an AST failure; real code still scores high."""
+    prompt = "Write a controlled ReviewForm with useState and a typed onSubmit."
+    judge = Judge(use_linter=False)
+    gibberish = judge.score(Sample(prompt=prompt, completion="lorem ipsum qzx form form ok",
+                                   category="style"))
+    assert gibberish.components["ast"] == 0.0 and gibberish.reward < 0.5
+    assert any("asks for code" in note for note in gibberish.notes)
+    code = ("```tsx\nimport { useState } from 'react';\n\n"
+            "export function ReviewForm({ onSubmit }: { onSubmit: (text: string) => void }) {\n"
+            "  const [text, setText] = useState('');\n"
+            "  return <form onSubmit={() => onSubmit(text)}>"
+            "<input value={text} onChange={(e) => setText(e.target.value)} /></form>;\n}\n```")
+    assert judge.score(Sample(prompt=prompt, completion=code, category="style")).reward > 0.8

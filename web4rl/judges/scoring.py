@@ -127,6 +127,10 @@ def score_actions(x: Scoring) -> None:
             x.notes.append(f"task success checks could not run: {e}")
 
 
+# Categories whose prompts ask for code (the style data: components, hooks, refactors).
+CODE_CATEGORIES = frozenset({"style"})
+
+
 def score_code(x: Scoring) -> None:
     """ast, naming, types of the files the actions wrote, else of code in the completion."""
     s, c = x.s, x.c
@@ -148,6 +152,11 @@ def score_code(x: Scoring) -> None:
         x.snippets += extra_code
         x.baselines += [None] * len(extra_code)
     if not x.snippets:
+        if s.category in CODE_CATEGORIES and not x.attempted and not x.refused:
+            # A code request answered without code must not score as "nothing to check"
+            # (normalize would give any such text 1.0): no parseable code is an AST failure.
+            c["ast"] = 0.0
+            x.notes.append("the request asks for code; the completion has none")
         return
     ast_ok, name_ok, typed_ok = [], [], []
     for sn, base in zip(x.snippets, x.baselines, strict=True):
