@@ -179,8 +179,9 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
 PIPELINES = {
     "cpu": dict(
         about="the whole chain offline on the built-in tiny model, cut to fit ~20 minutes on 2 "
-              "cores. Its base is random, so the exit gates are the safety gate and no-regression "
-              "margins, not the seed's JSON/schema thresholds",
+              "cores. Its base is random and passes none of the seed's gates (it emits no valid "
+              "JSON), so the exit criteria here are the no-regression margins only: this run "
+              "proves the mechanics, not an improvement",
         model="web4rl/tiny",
         stages=[
             dict(name="sft", stage=0, config="sft_cpu.yaml",
@@ -198,7 +199,7 @@ PIPELINES = {
                             "--data.init_args.engine.init_args.max_new_tokens", "96"]),
         ],
         evaluation=dict(limit=24, tasks=4, max_new_tokens=64),
-        exit=dict(gates=["guardrail_violation"], thresholds={}, max_regression=0.1,
+        exit=dict(gates=[], thresholds={}, max_regression=0.1,
                   compare=["json_validity", "reward_mean"]),
         export=dict(format="gguf", type="q8_0"),
     ),
@@ -215,7 +216,7 @@ PIPELINES = {
             dict(name="grpo", stage=3, config="grpo_a100.yaml"),
         ],
         evaluation=dict(limit=500, tasks=50, max_new_tokens=512),
-        exit=dict(gates=["json_validity", "schema_compliance", "guardrail_violation"],
+        exit=dict(gates=["json_validity", "schema_compliance", "guardrail_violation_rate"],
                   thresholds={}, max_regression=0.05, compare=["json_validity", "reward_mean"]),
         export=dict(format="gguf", type="q8_0"),
     ),

@@ -143,3 +143,12 @@ def test_shipped_pipeline_configs_parse():
     for path in configs:
         spec = load_spec(path)
         assert [s.stage for s in spec.stages] == sorted(s.stage for s in spec.stages)
+
+
+def test_unknown_exit_gate_is_named(tmp_path):
+    path = _spec_file(tmp_path)
+    data = yaml.safe_load(path.read_text())
+    data["exit"]["gates"] = ["guardrail_violation"]
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(PipelineSpecError, match="exit.gates: 'guardrail_violation' is not a gate"):
+        load_spec(path)

@@ -12,7 +12,7 @@ Example (the shape of ``configs/pipeline_cpu.yaml``)::
          sample: {prompts: null, limit: 64, n: 2, temperatures: [0.6, 1.0], max_new_tokens: 64}}
       - {name: grpo, stage: 3, config: grpo_cpu.yaml}
     evaluation: {limit: 32, tasks: 5, max_new_tokens: 64}
-    exit: {gates: [json_validity], thresholds: {json_validity_min: 0.5}, max_regression: 0.05}
+    exit: {gates: [guardrail_violation_rate], max_regression: 0.1}
     export: {format: gguf, type: q8_0}
 
 Every key is checked on load; a mistake names the file and the key path.
@@ -30,6 +30,10 @@ import yaml
 from web4rl.metrics import GateThresholds
 
 STAGE_ALGORITHMS = {0: ("sft",), 1: ("orpo", "dpo"), 2: ("rs_sft", "awr"), 3: ("grpo", "ppo")}
+# Names GateThresholds.check reports (DESIGN.md section 6).
+GATE_NAMES = ("json_validity", "schema_compliance", "lint_pass", "ast_correctness", "naming",
+              "guardrail_violation_rate", "distinct_unigram_ratio", "self_bleu", "token_kl",
+              "length_ratio")
 
 
 class PipelineSpecError(ValueError):
@@ -108,7 +112,7 @@ class ExitSpec:
         compare: values compared for regression (keys of the evaluation's values).
     """
 
-    gates: tuple[str, ...] = ("json_validity", "schema_compliance", "guardrail_violation")
+    gates: tuple[str, ...] = ("json_validity", "schema_compliance", "guardrail_violation_rate")
     thresholds: dict[str, float] = field(default_factory=dict)
     max_regression: float = 0.05
     compare: tuple[str, ...] = ("json_validity", "reward_mean")
@@ -195,6 +199,10 @@ def load_spec(path: str | Path) -> PipelineSpec:
             raise PipelineSpecError(f"{where}.sample: required for stage 2 and only there")
         if names.count(stage.name) > 1 or not stage.name.replace("_", "").isalnum():
             raise PipelineSpecError(f"{where}.name: {stage.name!r} must be unique and alphanumeric")
+    unknown_gates = [g for g in spec.exit.gates if g not in GATE_NAMES]
+    if unknown_gates:
+        raise PipelineSpecError(f"{path}: exit.gates: {unknown_gates[0]!r} is not a gate "
+                                f"(one of {', '.join(GATE_NAMES)})")
     try:
         spec.thresholds()
     except TypeError as err:
