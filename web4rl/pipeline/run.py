@@ -114,6 +114,7 @@ class Pipeline:
         return path
 
     def _train(self, stage: StageSpec, previous: str | None, workdir: Path) -> str:
+        workdir.mkdir(parents=True, exist_ok=True)
         adapter = workdir / "adapter"
         cmd = [*PY, "fit", "--config", self._config_path(stage.config),
                "--model.init_args.policy.init_args.model_name", self.spec.model,
