@@ -7,6 +7,7 @@ import torch
 
 from web4rl.data import DataValidationError, RewardFilteredDataModule
 from web4rl.data.reward_filtered import derive_prompt_id
+from web4rl.sequence import IGNORE_INDEX
 
 
 def row(pid, completion, reward, prompt=None):
@@ -113,3 +114,14 @@ def test_bad_options(tmp_path):
         RewardFilteredDataModule(mode="best")
     with pytest.raises(ValueError, match="awr_beta"):
         RewardFilteredDataModule(mode="weighted", awr_beta=0)
+
+
+def test_empty_sampled_completion_is_a_sample_not_an_error(tmp_path):
+    """A policy that stops at once writes completion "": it keeps its reward and weight and
+    trains as the stop token alone (found by the cpu pipeline run: it used to fail the fit)."""
+    rows = [row("a", "x", 1.0), row("a", "", 0.0), row("b", "z", 0.5)]
+    dm = module(tmp_path, rows, mode="weighted")
+    assert [c for _, c, _ in selected(dm)] == ["x", "", "z"]
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    assert len(batch) == 3 and bool((batch.labels != IGNORE_INDEX).any(dim=1).all())

@@ -63,7 +63,12 @@ class ScoredRecord(SFTRecord):
 def parse_scored_row(row: Any, location: Location) -> ScoredRecord | list[RowError]:
     """Parse one scored row: an SFT row (prompt + completion, ...) plus ``reward`` and an
     optional ``prompt_id``. Returns the record or every problem of the row."""
-    base = parse_sft_row(row, location)
+    # A sampled completion may be empty (the policy stopped at once): a real sample with its
+    # reward, trained as the stop token alone; only the other fields are checked here.
+    empty = isinstance(row, dict) and row.get("completion") == ""
+    base = parse_sft_row({**row, "completion": "-"} if empty else row, location)
+    if empty and not isinstance(base, list):
+        base = replace(base, completion="")
     errors = base if isinstance(base, list) else []
     if not isinstance(row, dict):
         return errors
