@@ -111,6 +111,25 @@ def gate_callbacks(name: str, alg: dict, cpu: bool) -> list[dict]:
     ]
 
 
+
+def loggers(name: str) -> list[dict]:
+    """W&B plus a local CSV copy of every metric (runs/<name>/version_N/metrics.csv), readable
+    without W&B."""
+    return [
+        dict(class_path="lightning.pytorch.loggers.WandbLogger",
+             init_args=dict(project="web4rl", name=name, save_dir="runs", log_model=False)),
+        dict(class_path="lightning.pytorch.loggers.CSVLogger",
+             init_args=dict(save_dir="runs", name=name)),
+    ]
+
+
+def lora(dropout: float) -> dict:
+    """The seed's LoRA: r 16, alpha 32, all seven projections."""
+    return dict(r=16, alpha=32, dropout=dropout,
+                target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
+                                "down_proj"])
+
+
 def build(algorithm: str, hardware: str) -> tuple[str, dict]:
     alg, hw = ALGORITHMS[algorithm], HARDWARE[hardware]
     name = f"{algorithm}_{hardware}"
@@ -127,23 +146,14 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
         max_epochs=alg["epochs"], gradient_clip_val=1.0,
         accumulate_grad_batches=hw["accumulate"], log_every_n_steps=5 if cpu else 10,
         val_check_interval=1.0,
-        logger=[
-            dict(class_path="lightning.pytorch.loggers.WandbLogger",
-                 init_args=dict(project="web4rl", name=name, save_dir="runs", log_model=False)),
-            # A local copy of every metric, readable without W&B (runs/<name>/version_N/metrics.csv).
-            dict(class_path="lightning.pytorch.loggers.CSVLogger",
-                 init_args=dict(save_dir="runs", name=name)),
-        ],
+        logger=loggers(name),
         callbacks=callbacks,
     )
     policy_args = dict(hw["policy"])
     if not cpu:
         # Qwen2.5's 152k vocabulary: full fp32 logits of 16 x 4096 tokens alone are ~40 GB.
         policy_args["logits_chunk_size"] = 512
-    policy_args.update(init_adapter=None,
-                       lora=dict(r=16, alpha=32, dropout=0.05,
-                                 target_modules=["q_proj", "k_proj", "v_proj", "o_proj",
-                                                 "gate_proj", "up_proj", "down_proj"]))
+    policy_args.update(init_adapter=None, lora=lora(dropout=0.05))
     model_args = dict(policy=dict(class_path="web4rl.policy.Policy", init_args=policy_args))
     model_args.update(alg["args"])
     if cpu:
@@ -272,12 +282,7 @@ def build_rl(algorithm: str, hardware: str) -> tuple[str, str]:
     trainer.update(
         max_epochs=1, log_every_n_steps=1, val_check_interval=rl["val_every"],
         check_val_every_n_epoch=None, num_sanity_val_steps=0,
-        logger=[
-            dict(class_path="lightning.pytorch.loggers.WandbLogger",
-                 init_args=dict(project="web4rl", name=name, save_dir="runs", log_model=False)),
-            dict(class_path="lightning.pytorch.loggers.CSVLogger",
-                 init_args=dict(save_dir="runs", name=name)),
-        ],
+        logger=loggers(name),
         callbacks=callbacks,
     )
     policy_args = dict(hw["policy"])
@@ -285,10 +290,7 @@ def build_rl(algorithm: str, hardware: str) -> tuple[str, str]:
         policy_args["logits_chunk_size"] = 512
     # LoRA dropout off: behaviour log-probs are sampled without dropout (the module also
     # turns dropout off in its training forwards, so a continued adapter's dropout is moot).
-    policy_args.update(init_adapter=None,
-                       lora=dict(r=16, alpha=32, dropout=0.0,
-                                 target_modules=["q_proj", "k_proj", "v_proj", "o_proj",
-                                                 "gate_proj", "up_proj", "down_proj"]))
+    policy_args.update(init_adapter=None, lora=lora(dropout=0.0))
     model_args = dict(policy=dict(class_path="web4rl.policy.Policy", init_args=policy_args))
     model_args.update(alg["args"])
     model_args.update(lr=rl["lr"], warmup_ratio=0.0, min_lr_ratio=1.0, weight_decay=0.0,
