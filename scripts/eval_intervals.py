@@ -131,6 +131,8 @@ def table(adapters: dict[str, dict]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dirs", nargs="+", type=Path, help="evaluate -o directories")
+    ap.add_argument("--common", action="store_true", help="compare only the prompts and tasks "
+                    "every directory evaluated (e.g. one run used a smaller --limit / --tasks)")
     args = ap.parse_args()
     adapters: dict[str, dict] = {}
     for d in args.dirs:
@@ -140,10 +142,16 @@ def main() -> int:
                 continue
             adapters[name] = entry
     first = next(iter(adapters.values()))
+    if args.common:  # greedy decoding in fixed chunks: a shorter run's rows equal the longer's
+        ids = set.intersection(*(set(a["prompts"]) for a in adapters.values()))
+        tasks = set.intersection(*(set(a["tasks"]) for a in adapters.values()))
+        for a in adapters.values():
+            a["prompts"] = {i: r for i, r in a["prompts"].items() if i in ids}
+            a["tasks"] = {t: r for t, r in a["tasks"].items() if t in tasks}
     for name, a in adapters.items():
         if set(a["prompts"]) != set(first["prompts"]) or set(a["tasks"]) != set(first["tasks"]):
-            print(f"eval_intervals: {name}: other prompts or tasks than the baseline",
-                  file=sys.stderr)
+            print(f"eval_intervals: {name}: other prompts or tasks than the baseline "
+                  "(--common compares the shared ones)", file=sys.stderr)
             return 2
     print(table(adapters))
     return 0
