@@ -3,8 +3,9 @@ before/after table says which differences are larger than the noise of a few hun
 
     python scripts/eval_intervals.py runs/smol/eval_base runs/smol/eval_sft runs/smol/eval_dpo
 
-Each argument is an ``evaluate -o`` directory (its ``eval.json`` and ``generations/``); the
-same prompts and tasks must have been evaluated in each (same ``--eval-file``, ``--tasks``).
+Each argument is an ``evaluate -o`` directory (its ``eval.json`` and ``generations/``; an adapter
+found in two directories has their prompts and tasks merged); the same prompts and tasks must
+have been evaluated for each adapter (same ``--eval-file``, ``--tasks``), or pass ``--common``.
 The first adapter found is the baseline of the paired columns.
 
 - rates (JSON-valid, schema-valid, first action): ``k/n`` and a Wilson 95% interval;
@@ -137,8 +138,9 @@ def main() -> int:
     adapters: dict[str, dict] = {}
     for d in args.dirs:
         for name, entry in load(d).items():
-            if name in adapters:
-                print(f"eval_intervals: {d}: adapter {name!r} seen twice; skipped", file=sys.stderr)
+            if name in adapters:  # e.g. its prompts and its tasks evaluated in two runs
+                adapters[name]["prompts"].update(entry["prompts"])
+                adapters[name]["tasks"].update(entry["tasks"])
                 continue
             adapters[name] = entry
     first = next(iter(adapters.values()))
