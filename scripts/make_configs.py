@@ -82,7 +82,7 @@ ALGORITHMS = {
     "sft": dict(class_path="web4rl.algorithms.SFT", data="web4rl.data.SFTDataModule",
                 about="Stage 0 supervised fine-tuning of the LoRA adapter",
                 args=dict(lr=2.0e-4, warmup_ratio=0.05), cpu_lr=2.0e-3, epochs=3,
-                smol=dict(lr=2.0e-4, max_steps=30)),
+                smol=dict(lr=1.0e-3, max_steps=30)),
     "orpo": dict(class_path="web4rl.algorithms.ORPO", data="web4rl.data.PreferenceDataModule",
                  about="Stage 1 ORPO on preference pairs (no reference model)",
                  args=dict(beta=0.1, lr=5.0e-6, warmup_ratio=0.1), cpu_lr=2.0e-3, epochs=3,
