@@ -49,7 +49,7 @@ class DPO(PolicyModule):
 
     def _pair_logps(self, batch: PreferenceBatch) -> tuple[torch.Tensor, torch.Tensor]:
         input_ids, attention_mask, labels = stack_pair(batch)
-        logps, mask = self.policy.token_logps(input_ids, attention_mask, labels)  # [2B, T-1]
+        logps, mask = self.policy.pair_token_logps(input_ids, attention_mask, labels)  # [2B, T-1]
         summed = masked_sum(logps, mask)  # [2B]
         n = batch.index.numel()
         return summed[:n], summed[n:]
