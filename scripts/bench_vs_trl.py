@@ -73,13 +73,11 @@ def build_model(name: str, out: Path, dtype: str) -> Path:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from web4rl.tiny import load_tiny_tokenizer, tiny_config
+    from web4rl.tiny import load_tiny_tokenizer
 
     if (out / "config.json").is_file():
         return out
-    config = tiny_config()
-    for key, value in MODELS[name].items():
-        setattr(config, key, value)
+    config = model_config(name)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = AutoModelForCausalLM.from_config(config)
@@ -87,6 +85,19 @@ def build_model(name: str, out: Path, dtype: str) -> Path:
     model.save_pretrained(str(out), safe_serialization=True)
     load_tiny_tokenizer().save_pretrained(str(out))
     return out
+
+
+def model_config(name: str):
+    """The tiny model's Qwen2Config with ``MODELS[name]``'s sizes (rebuilt, so derived fields
+    such as the per-layer attention types follow the new layer count)."""
+    from transformers import Qwen2Config
+
+    from web4rl.tiny import tiny_config
+
+    values = tiny_config().to_dict()
+    values.pop("layer_types", None)
+    values.update(MODELS[name])
+    return Qwen2Config(**values)
 
 
 def tokenized_pairs(args, tokenizer):
@@ -376,13 +387,9 @@ def parity(args) -> bool:
 def summarise(args, results: dict[str, list[dict]], tokens: list[int]) -> None:
     import transformers
 
-    from web4rl.tiny import tiny_config
-
     timed_tokens = sum(tokens[args.warmup:args.warmup + args.steps])
     pairs = args.steps * args.batch_size
-    config = tiny_config()
-    for key, value in MODELS[args.model].items():
-        setattr(config, key, value)
+    config = model_config(args.model)
     seq_len = timed_tokens / (2 * pairs)
     peak = args.peak_tflops
     if peak is None and args.device == "cuda":
