@@ -141,20 +141,25 @@ def seeded_lora(model) -> int:
     return count
 
 
-def model_flops_per_step(config, tokens: int, pair_rows: int, seq_len: float, reference: bool) -> float:
-    """Model FLOPs of one LoRA step on ``tokens`` real tokens (see docs/benchmarks.md):
-    forward 2*N per token, backward 2*N per token (activation gradients only: the base is
-    frozen; LoRA's own weight gradients are <1% and left out), attention 4*d*L/2 per token and
-    layer each way (causal), and the DPO reference forward (another 2*N + attention) unless
-    precomputed. N counts the matmul weights: every linear layer and the output head (the
-    embedding lookup is no matmul)."""
+def model_flops_per_step(config, tokens: int, seq_len: float, reference: bool) -> float:
+    """Model FLOPs of one LoRA step over ``tokens`` real tokens of sequences ``seq_len`` long
+    on average (the formula docs/benchmarks.md gives).
+
+    N = matmul weights: q, k, v, o, gate, up, down of every layer and the output head (the
+    embedding lookup is no matmul). A = causal attention, 4 * d * seq_len / 2 per token and
+    layer (QK^T and AV over half the sequence on average). Per token: forward 2N + A;
+    backward 2N + 2A (activation gradients only: the base is frozen; the LoRA weights' own
+    gradients are under 1% and left out); the DPO reference forward another 2N + A unless
+    precomputed. Counted on the plain two-rows-per-pair tokens, so both libraries get the same
+    FLOPs for the same pairs (web4rl's packing avoids part of this work: its MFU is "useful"
+    FLOPs per second, not what the hardware executed)."""
     d, f, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
     kv = config.num_key_value_heads * (d // config.num_attention_heads)
-    per_layer = d * d * 2 + d * kv * 2 + 3 * d * f  # q, o, k, v, gate, up, down
+    per_layer = 2 * d * d + 2 * d * kv + 3 * d * f  # q, o; k, v; gate, up, down
     n = layers * per_layer + config.vocab_size * d
-    attention = layers * 4 * d * (seq_len / 2)  # per token, forward
-    passes = 2 + (1 if reference else 0)  # fwd+bwd count as 1 + 1 "forward equivalents"
-    return tokens * (2 * n + 2 * attention) * passes
+    attention = layers * 4 * d * seq_len / 2
+    forward, backward = 2 * n + attention, 2 * n + 2 * attention
+    return tokens * (forward + backward + (forward if reference else 0.0))
 
 
 # ---------------------------------------------------------------------------- one run
@@ -402,12 +407,13 @@ def summarise(args, results: dict[str, list[dict]], tokens: list[int]) -> None:
         secs = [sum(r["step_times"][args.warmup:]) for r in runs]
         med = statistics.median(secs)
         reference = args.algorithm == "dpo" and not variant.endswith("-pre")
-        flops = model_flops_per_step(config, timed_tokens, 2 * pairs, seq_len, reference)
+        flops = model_flops_per_step(config, timed_tokens, seq_len, reference)
         rows[variant] = {
             "pairs_s": pairs / med, "tokens_s": timed_tokens / med,
             "rss": statistics.median(r["peak_rss_mib"] for r in runs),
             "setup": statistics.median(r["setup_s"] for r in runs),
             "all": [round(pairs / s, 3) for s in secs],
+            "secs": secs,
             "mfu": (flops / med / (peak * 1e12)) if peak else None,
             "cuda": statistics.median(r["peak_cuda_mib"] for r in runs) if "peak_cuda_mib" in runs[0] else None,
         }
@@ -417,11 +423,15 @@ def summarise(args, results: dict[str, list[dict]], tokens: list[int]) -> None:
           f"{args.warmup} warm-up, {args.rounds} rounds, {args.threads or 'default'} torch threads; "
           f"trl {trl.__version__}, transformers {transformers.__version__}; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print("| variant | pairs/s (median) | tokens/s | peak RSS MiB | setup s | vs trl | vs trl-pre | MFU | runs (pairs/s) |")
+    print("| variant | pairs/s (median) | tokens/s | peak RSS MiB | setup s | vs trl (per-round) | vs trl-pre | MFU | runs (pairs/s) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for variant, r in rows.items():
         base, base_pre = rows.get("trl"), rows.get("trl-pre")
-        ratio = f"{r['pairs_s'] / base['pairs_s']:.2f}x" if base else "-"
+        # ratio of medians, and in brackets the median of the per-round ratios (each round
+        # runs the variants back to back, so a load change between rounds cancels out)
+        paired = (f" ({statistics.median(b / s for s, b in zip(r['secs'], base['secs'], strict=False)):.2f}x)"
+                  if base else "")
+        ratio = f"{r['pairs_s'] / base['pairs_s']:.2f}x{paired}" if base else "-"
         ratio_pre = f"{r['pairs_s'] / base_pre['pairs_s']:.2f}x" if base_pre else "-"
         mfu = f"{100 * r['mfu']:.1f}%" if r["mfu"] is not None else "-"
         rss = f"{r['rss']:.0f}" + (f" (GPU {r['cuda']:.0f})" if r["cuda"] else "")

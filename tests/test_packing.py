@@ -117,3 +117,21 @@ def test_batches_without_a_shared_prompt_are_not_packed():
     ids, mask, labels = _stacked([[5, 6]], [[7]], [[8]])
     labels[0, 2] = IGNORE_INDEX  # a chosen row without any loss position
     assert pack_pairs(ids, mask, labels, pad_id=0) is None
+
+
+def test_packed_pairs_with_chunked_head_and_checkpointing(tmp_path):
+    """The GPU configs' settings: the head in checkpointed chunks (logits_chunk_size) and
+    gradient checkpointing; packed ORPO still equals the plain layout."""
+    torch.manual_seed(0)
+    policy = Policy("web4rl/tiny", lora=LoraSettings(r=4, alpha=8, dropout=0.0),
+                    logits_chunk_size=7, gradient_checkpointing=True)
+    for name, p in policy.model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.05)
+    module = ORPO(policy=policy)
+    batch = _batch(policy, batch_size=4)
+    plain_loss, _, plain_grads = _loss_and_grads(module, batch, packed=False)
+    packed_loss, _, packed_grads = _loss_and_grads(module, batch, packed=True)
+    assert float(packed_loss) == pytest.approx(float(plain_loss), abs=1e-5)
+    for name, grad in plain_grads.items():
+        torch.testing.assert_close(packed_grads[name], grad, atol=1e-6, rtol=1e-4, msg=name)
