@@ -56,6 +56,7 @@ MODELS = {
                       num_attention_heads=8, num_key_value_heads=2),
     "qwen2-0.5b": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
                        num_attention_heads=14, num_key_value_heads=2, vocab_size=151936),
+    "smol": None,  # the real SmolLM2-135M-Instruct (web4rl/smol, when installed), own tokenizer
 }
 # Dense bf16 tensor-core peak per GPU (TFLOP/s, vendor datasheets, no sparsity). Matched by
 # substring of torch.cuda.get_device_name(); --peak-tflops overrides.
@@ -68,6 +69,24 @@ LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", 
 
 
 # ---------------------------------------------------------------------------- shared setup
+def model_path(args) -> Path:
+    """Where both libraries load the model (and its tokenizer) from."""
+    if args.model == "smol":
+        from web4rl.models import resolve_smol
+
+        return resolve_smol()
+    return Path(args.workdir) / "model"
+
+
+def load_tokenizer(args):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_path(args)))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
 def build_model(name: str, out: Path, dtype: str) -> Path:
     """Save the named Qwen2 (built from config, seed 0) with the tiny tokenizer into ``out``."""
     import torch
@@ -75,7 +94,7 @@ def build_model(name: str, out: Path, dtype: str) -> Path:
 
     from web4rl.tiny import load_tiny_tokenizer
 
-    if (out / "config.json").is_file():
+    if name == "smol" or (out / "config.json").is_file():
         return out
     config = model_config(name)
     with torch.random.fork_rng(devices=[]):
@@ -90,10 +109,14 @@ def build_model(name: str, out: Path, dtype: str) -> Path:
 def model_config(name: str):
     """The tiny model's Qwen2Config with ``MODELS[name]``'s sizes (rebuilt, so derived fields
     such as the per-layer attention types follow the new layer count)."""
-    from transformers import Qwen2Config
+    from transformers import AutoConfig, Qwen2Config
 
     from web4rl.tiny import tiny_config
 
+    if name == "smol":
+        from web4rl.models import resolve_smol
+
+        return AutoConfig.from_pretrained(str(resolve_smol()))
     values = tiny_config().to_dict()
     values.pop("layer_types", None)
     values.update(MODELS[name])
@@ -335,10 +358,8 @@ def worker(args) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     import_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    model_dir = Path(args.workdir) / "model"
-    from web4rl.tiny import load_tiny_tokenizer
-
-    _, items = tokenized_pairs(args, load_tiny_tokenizer())
+    model_dir = model_path(args)
+    _, items = tokenized_pairs(args, load_tokenizer(args))
     run = run_trl if args.variant.startswith("trl") else run_web4rl
     if args.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
@@ -481,9 +502,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench_vs_trl_") as workdir:
         args.workdir = workdir
         build_model(args.model, Path(workdir) / "model", args.dtype)
-        from web4rl.tiny import load_tiny_tokenizer
-
-        rows, items = tokenized_pairs(args, load_tiny_tokenizer())
+        rows, items = tokenized_pairs(args, load_tokenizer(args))
         (Path(workdir) / "pairs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
         args.passthrough = [
             "--algorithm", args.algorithm, "--model", args.model, "--device", args.device,
