@@ -5,6 +5,7 @@
     python scripts/bench_vs_trl.py --algorithm orpo --rounds 3
     python scripts/bench_vs_trl.py --gpu --algorithm dpo          # CUDA, bf16, ~0.5B Qwen2, MFU
     python scripts/bench_vs_trl.py --gpu --dry-run --algorithm dpo   # the GPU path on CPU, tiny
+    python scripts/bench_vs_trl.py --model smol --algorithm orpo    # real SmolLM2-135M (>12 GB RAM)
 
 The same model (a Qwen2 built from config with a fixed seed and the built-in tiny tokenizer,
 saved once and loaded by both libraries), the same 8-pair batches in the same order (the first
