@@ -41,8 +41,9 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule(frozenset({"sim", "judges", "metrics", "safety"}), TORCH_HEAVY | TRAINING, True,
-         "environment, judge, metrics and safety rules run without a model or a Trainer"),
+    Rule(frozenset({"sim", "judges", "metrics", "safety", "datagen"}), TORCH_HEAVY | TRAINING, True,
+         "environment, judge, metrics, safety rules and the sample-data generator run without a "
+         "model or a Trainer"),
     Rule(frozenset({"safety"}), frozenset({"sim", "judges"}), True,
          "sim and judges both import the safety rules, so the rules cannot depend on them"),
     Rule(frozenset({"chat"}), ANY, False,
