@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "web4rl"
 # Units that load a model, a Trainer or run training: the simulator, judge, metrics and safety
 # rules must stay importable (and fast) without them.
 TORCH_HEAVY = frozenset({"algorithms", "policy", "generation", "rollout"})
-TRAINING = frozenset({"callbacks", "cli", "annotate", "adapters"})
+TRAINING = frozenset({"callbacks", "cli", "cli_input", "cli_runtime", "annotate", "adapters"})
 PURE_MATHS_MAY_NOT = TORCH_HEAVY | TRAINING | {"data", "sim", "judges", "metrics"}
 ANY = frozenset({"*"})
 
