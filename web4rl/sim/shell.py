@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import regex
 
 from web4rl.safety.shell_lex import ShellSyntaxError, Token, split_pipeline, tokenize
-from web4rl.sim.fs import Workspace, WorkspaceError, compile_glob
+from web4rl.sim.fs import Workspace, WorkspaceError
+from web4rl.sim.globs import compile_glob
 
 # A shell stage's output beyond this is cut (bounded memory even for `cat big | cat | ...`).
 MAX_STREAM_CHARS = 2_000_000
