@@ -190,7 +190,11 @@ def _glob_file_search(ws: Workspace, glob_pattern: str, target_directory: str) -
         pattern = "**/" + pattern
     if not ws.is_dir(target_directory):
         return ToolResult(False, "", f"{target_directory}: no such directory")
-    matches = [ws.relpath(p) for p in ws.glob(pattern, target_directory)]
+    return _glob_listing([ws.relpath(p) for p in ws.glob(pattern, target_directory)])
+
+
+def _glob_listing(matches: list[str]) -> ToolResult:
+    """Matched paths one per line, cut at MAX_GLOB_RESULTS (both glob tools answer so)."""
     if not matches:
         return ToolResult(True, "No files found.")
     extra = len(matches) - MAX_GLOB_RESULTS
@@ -416,12 +420,7 @@ def _file_glob_search(ws: Workspace, pattern: str) -> ToolResult:
         glob = glob[2:]
     if "/" not in glob:
         glob = "**/" + glob
-    matches = [ws.relpath(p) for p in ws.glob(glob, ROOT)]
-    if not matches:
-        return ToolResult(True, "No files found.")
-    extra = len(matches) - MAX_GLOB_RESULTS
-    body = "\n".join(matches[:MAX_GLOB_RESULTS])
-    return ToolResult(True, body + (f"\n... [{extra} more files]" if extra > 0 else ""))
+    return _glob_listing([ws.relpath(p) for p in ws.glob(glob, ROOT)])
 
 
 def _ls(ws: Workspace, path: str) -> ToolResult:
