@@ -26,7 +26,9 @@ from functools import lru_cache
 from typing import Any
 
 from web4rl.sim.fs import ROOT, Workspace, WorkspaceError
-from web4rl.sim.shell import ShellError, compile_pattern, matching_lines, run_command
+from web4rl.sim.shell import run_command
+from web4rl.sim.shell_base import ShellError
+from web4rl.sim.shell_search import compile_pattern, matching_lines
 from web4rl.sim.tools import GREP_TYPES, WRITE_ARGS, with_defaults
 from web4rl.sim.tools.translate import rule_file_text, rule_path
 from web4rl.sim.tools.web4 import DIVIDER_MARK, REPLACE_MARK, SEARCH_MARK
