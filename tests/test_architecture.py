@@ -194,6 +194,33 @@ def test_no_import_cycles_between_units():
     assert cycles(EDGES) == []
 
 
+# "About 400 lines" (docs/architecture.md, Module sizes): above this a module is split by topic,
+# or its docstring gives the reason in a paragraph starting "Size:".
+MAX_MODULE_LINES = 420
+
+
+def oversized(root: Path, limit: int = MAX_MODULE_LINES) -> list[str]:
+    """Modules under ``root`` longer than ``limit`` lines whose docstring states no "Size:"."""
+    out = []
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        n = len(text.splitlines())
+        if n > limit and "Size:" not in (ast.get_docstring(ast.parse(text)) or ""):
+            out.append(f"{path.relative_to(root.parent)}: {n} lines")
+    return out
+
+
+def test_modules_are_small_or_say_why():
+    assert oversized(PACKAGE) == [], "split by topic (keep the import path) or state 'Size:'"
+
+
+def test_size_check_counts_lines_and_reads_the_reason(tmp_path):
+    body = "x = 1\n" * 30
+    root = _write(tmp_path, {"big.py": body, "ok.py": '"""Small."""\n',
+                             "said.py": '"""Big.\n\nSize: one table."""\n' + body})
+    assert oversized(root, limit=20) == ["pkg/big.py: 30 lines"]
+
+
 def test_tests_are_named_by_topic_not_package():
     # tests/<pkg>/test_<topic>.py: the directory already names the package (pytest runs with
     # --import-mode=importlib, so basenames need not be unique).
