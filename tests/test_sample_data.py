@@ -274,3 +274,21 @@ def test_verbose_rejections_restate_the_catalogs_defaults():
     # A tool without defaults is returned unchanged.
     write = {"tool": "write", "args": {"file_path": "a", "contents": ""}}
     assert restate_defaults(write) == write
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--n-sft", "-1"], "must be >= 0"),
+    (["--n-pref", "ten"], "expected a whole number"),
+    (["--out", "{file}"], "exists and is not a directory"),
+])
+def test_generator_bad_options_exit_2_and_write_nothing(args, message, tmp_path, capsys):
+    target = tmp_path / "not_a_dir"
+    target.write_text("keep me\n")
+    args = [a.replace("{file}", str(target)) for a in args]
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as info:
+        datagen.main(args)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert target.read_text() == "keep me\n" and not (tmp_path / "out").exists()

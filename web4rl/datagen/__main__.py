@@ -2,4 +2,4 @@
 
 from web4rl.datagen.generate import main
 
-raise SystemExit(main())
+raise SystemExit(main(prog="python -m web4rl.datagen"))

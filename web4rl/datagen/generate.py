@@ -77,14 +77,32 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI entry: write sft.jsonl and preferences.jsonl into --out."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _count(text: str) -> int:
+    """argparse type: a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """CLI entry: write sft.jsonl and preferences.jsonl into --out.
+
+    Bad options (a negative count, an ``--out`` that is a file) exit with code 2 and one
+    ``error:`` line, before anything is written.
+    """
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
     ap.add_argument("--seed", type=int, default=SEED)
-    ap.add_argument("--n-sft", type=int, default=N_SFT)
-    ap.add_argument("--n-pref", type=int, default=N_PREF)
+    ap.add_argument("--n-sft", type=_count, default=N_SFT, help="SFT rows (default %(default)s)")
+    ap.add_argument("--n-pref", type=_count, default=N_PREF,
+                    help="preference pairs (default %(default)s)")
     args = ap.parse_args(argv)
+    if args.out.exists() and not args.out.is_dir():
+        ap.error(f"--out: {args.out} exists and is not a directory")
     sft, pref = generate(args.seed, args.n_sft, args.n_pref)
     args.out.mkdir(parents=True, exist_ok=True)
     write_jsonl(args.out / "sft.jsonl", sft)
