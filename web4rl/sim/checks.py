@@ -18,7 +18,6 @@ output_contains     text, [tool]                 some successful action's output
 output_matches      pattern, [tool]              `pattern` (Python re, multiline) matches some
                                                  successful action's output
 ==================  ===========================  ==============================================
-
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from web4rl.sim.execute import ToolResult
+from web4rl.sim.executors import ToolResult
 from web4rl.sim.fs import Workspace, WorkspaceError
 from web4rl.sim.tools import with_defaults
 
