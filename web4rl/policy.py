@@ -8,6 +8,11 @@ It gives the *reference* policy without a second copy of the model:
   trainable ``default`` and once as a frozen ``reference``; the reference pass switches to it.
 
 ``with policy.reference():`` hides which of the two applies.
+
+Size: about 400 lines, one class. ``Policy`` is the one object every algorithm, sampler and
+callback holds (loading, adapters, reference switching, the log-prob paths); its settings
+dataclasses and adapter checks are the part that can move out (a ``policy_config`` module)
+if it grows further.
 """
 
 from __future__ import annotations
