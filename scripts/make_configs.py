@@ -4,7 +4,9 @@
     python scripts/make_configs.py --check  # exit 1 if configs/ differs (used by the tests)
 
 Numbers are DESIGN.md section 6. The cpu configs use the built-in tiny model with a larger
-learning rate and shorter sequences so they finish in minutes on 2 cores.
+learning rate and shorter sequences so they finish in minutes on 2 cores. The smol_cpu configs
+(SFT, ORPO, DPO) run SmolLM2-135M-Instruct on the same 2 cores with a 30-step budget
+(docs/benchmarks.md, "Stage 0-1 on SmolLM2").
 """
 
 from __future__ import annotations
