@@ -1,4 +1,4 @@
-"""Write configs/<algorithm>_<hardware>.yaml from one table, so the 18 files cannot drift.
+"""Write configs/<algorithm>_<hardware>.yaml from one table, so the files cannot drift.
 
     python scripts/make_configs.py          # rewrite configs/
     python scripts/make_configs.py --check  # exit 1 if configs/ differs (used by the tests)
@@ -24,6 +24,18 @@ HARDWARE = {
         trainer=dict(accelerator="cpu", devices=1, precision="32-true"),
         policy=dict(model_name="web4rl/tiny", dtype="float32"),
         batch=8, accumulate=1, max_length=512, max_prompt_length=256, gpu=False,
+    ),
+    # The real model on the same 2 cores: SmolLM2-135M-Instruct (web4rl/smol, the [smol]
+    # extra). Sized from measured step times (docs/benchmarks.md, "SmolLM2 on CPU"): the web4
+    # tool catalog alone is ~600 of its tokens, so max_length 1024 keeps every simulator
+    # conversation whole; batch 1 x 8 keeps the effective batch of the seed's cpu configs.
+    "smol_cpu": dict(
+        about="2-core CPU with SmolLM2-135M-Instruct (policy.model_name web4rl/smol, needs the "
+              "[smol] extra); a fixed number of steps so each run takes tens of minutes",
+        trainer=dict(accelerator="cpu", devices=1, precision="bf16-mixed"),
+        policy=dict(model_name="web4rl/smol", dtype="float32"),
+        batch=1, accumulate=8, max_length=1024, max_prompt_length=960, gpu=False,
+        algorithms=("sft", "orpo", "dpo"),
     ),
     "m1max": dict(
         about="Apple M1 Max (MPS): fp16 mixed (MPS has no bf16 autocast), gradient checkpointing, batch 1 x 16",
@@ -69,14 +81,17 @@ HARDWARE = {
 ALGORITHMS = {
     "sft": dict(class_path="web4rl.algorithms.SFT", data="web4rl.data.SFTDataModule",
                 about="Stage 0 supervised fine-tuning of the LoRA adapter",
-                args=dict(lr=2.0e-4, warmup_ratio=0.05), cpu_lr=2.0e-3, epochs=3),
+                args=dict(lr=2.0e-4, warmup_ratio=0.05), cpu_lr=2.0e-3, epochs=3,
+                smol=dict(lr=2.0e-4, max_steps=100)),
     "orpo": dict(class_path="web4rl.algorithms.ORPO", data="web4rl.data.PreferenceDataModule",
                  about="Stage 1 ORPO on preference pairs (no reference model)",
-                 args=dict(beta=0.1, lr=5.0e-6, warmup_ratio=0.1), cpu_lr=2.0e-3, epochs=3),
+                 args=dict(beta=0.1, lr=5.0e-6, warmup_ratio=0.1), cpu_lr=2.0e-3, epochs=3,
+                 smol=dict(lr=5.0e-5, max_steps=40)),
     "dpo": dict(class_path="web4rl.algorithms.DPO", data="web4rl.data.PreferenceDataModule",
                 about="Stage 1 DPO on preference pairs (reference = starting policy)",
                 args=dict(beta=0.1, lr=5.0e-6, warmup_ratio=0.1, label_smoothing=0.0,
-                          precompute_reference=True), cpu_lr=1.0e-3, epochs=3),
+                          precompute_reference=True), cpu_lr=1.0e-3, epochs=3,
+                smol=dict(lr=5.0e-5, max_steps=40)),
     "rs_sft": dict(class_path="web4rl.algorithms.RSSFT", data="web4rl.data.RewardFilteredDataModule",
                    about="Stage 2 rejection-sampling SFT on the best judge-scored sample per prompt",
                    args=dict(lr=3.0e-6, warmup_ratio=0.05), cpu_lr=1.0e-3, epochs=2,
@@ -133,7 +148,9 @@ def lora(dropout: float) -> dict:
 def build(algorithm: str, hardware: str) -> tuple[str, dict]:
     alg, hw = ALGORITHMS[algorithm], HARDWARE[hardware]
     name = f"{algorithm}_{hardware}"
-    cpu = hardware == "cpu"
+    # smol_cpu: the cpu cadence and logging, the real model's own lr and a step budget.
+    smol = alg.get("smol") if hardware == "smol_cpu" else None
+    cpu = hw["trainer"]["accelerator"] == "cpu"
     callbacks = [
         *gate_callbacks(name, alg, cpu),
         dict(class_path="web4rl.callbacks.TokenThroughput", init_args=dict(log_every_n_steps=10)),
@@ -149,6 +166,8 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
         logger=loggers(name),
         callbacks=callbacks,
     )
+    if smol:
+        trainer["max_steps"] = smol["max_steps"]
     policy_args = dict(hw["policy"])
     if not cpu:
         # Qwen2.5's 152k vocabulary: full fp32 logits of 16 x 4096 tokens alone are ~40 GB.
@@ -157,7 +176,7 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
     model_args = dict(policy=dict(class_path="web4rl.policy.Policy", init_args=policy_args))
     model_args.update(alg["args"])
     if cpu:
-        model_args["lr"] = alg["cpu_lr"]
+        model_args["lr"] = smol["lr"] if smol else alg["cpu_lr"]
     if hw["gpu"]:
         model_args["fused_adamw"] = True
     if hardware == "fsdp" and "precompute_reference" in model_args:
@@ -168,6 +187,8 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
                      max_length=hw.get("max_length", 4096),
                      max_prompt_length=hw.get("max_prompt_length", 2048), seed=42,
                      num_workers=0 if cpu else 4)
+    if smol:  # the few simulator prompts longer than the catalog + 360 tokens are dropped
+        data_args["overlong_prompt"] = "skip"
     data_args.update(alg.get("data_args", {}))
     config = dict(
         seed_everything=42,
@@ -182,6 +203,9 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
         "path/to/SFT.lora\n# Own data: --data.init_args.train_files path/to/rows.jsonl\n"
         "# Generated by scripts/make_configs.py; edit the table there, then re-run it.\n"
     )
+    if smol:
+        header += ("# Measured (docs/benchmarks.md, 'Stage 0-1 on SmolLM2'): data from "
+                   "python scripts/smol_stage01_data.py --out runs/smol/data\n")
     return name, header + yaml.safe_dump(config, sort_keys=False, width=100)
 
 
@@ -330,9 +354,12 @@ def build_rl(algorithm: str, hardware: str) -> tuple[str, str]:
 
 
 def all_configs() -> dict[str, str]:
-    configs = dict(build(a, h) for a in ALGORITHMS for h in HARDWARE)
+    def offered(algorithm: str, hardware: str) -> bool:
+        return algorithm in HARDWARE[hardware].get("algorithms", (algorithm,))
+
+    configs = dict(build(a, h) for a in ALGORITHMS for h in HARDWARE if offered(a, h))
     configs.update(build_pipeline(h) for h in PIPELINES)
-    configs.update(build_rl(a, h) for a in RL_ALGORITHMS for h in HARDWARE)
+    configs.update(build_rl(a, h) for a in RL_ALGORITHMS for h in HARDWARE if offered(a, h))
     return configs
 
 
