@@ -113,6 +113,8 @@ def main() -> int:
     ap.add_argument("--eval-n", type=int, default=1, help="samples per prompt and temperature (held out)")
     ap.add_argument("--temperatures", type=float, nargs="+", default=None,
                     help="sampling temperatures (default: sample's 0.6 0.8 1.0 1.2)")
+    ap.add_argument("--eval-temperatures", type=float, nargs="+", default=None,
+                    help="held-out sampling temperatures (default: --temperatures)")
     ap.add_argument("--max-new-tokens", type=int, default=64)
     ap.add_argument("--tools", default=None, help="the judge's tool profile (sample --tools)")
     ap.add_argument("--sft-max-steps", type=int, default=150, help="SFT optimizer steps (batch 8)")
@@ -120,6 +122,8 @@ def main() -> int:
                     help="cap RS-SFT / AWR optimizer steps (default: the config's epochs)")
     ap.add_argument("--fit-arg", action="append", default=[],
                     help="extra option for every Stage 2 fit (repeat; e.g. --fit-arg=--model.init_args.lr=1e-4)")
+    ap.add_argument("--eval-base", action="store_true",
+                    help="also sample the base model (no adapter) on the held-out prompts")
     ap.add_argument("--seed", type=int, default=0, help="sampling seed")
     ap.add_argument("--noise-seed", type=int, default=None,
                     help="also sample every held-out adapter with this seed (noise band)")
@@ -130,10 +134,11 @@ def main() -> int:
     quiet = ["--trainer.enable_progress_bar", "false"]
     model_opt = ["--model.init_args.policy.init_args.model_name", args.model]
 
-    def sample_opts(seed: int) -> list[str]:
+    def sample_opts(seed: int, held_out: bool = False) -> list[str]:
+        temps = (args.eval_temperatures if held_out else None) or args.temperatures
         return ["--model", args.model, "--score", "--no-lint", "--no-progress", "--max-new-tokens",
                 str(args.max_new_tokens), "--seed", str(seed),
-                *(["--temperatures", *map(str, args.temperatures)] if args.temperatures else []),
+                *(["--temperatures", *map(str, temps)] if temps else []),
                 *(["--tools", args.tools] if args.tools else [])]
 
     times = {}
@@ -155,7 +160,8 @@ def main() -> int:
                                  str(sft), "-n", str(args.n), *sample_opts(args.seed)],
                                 out / "sample_train.log")
     seeds = [args.seed] + ([args.noise_seed] if args.noise_seed is not None else [])
-    adapters = {"sft": sft}
+    adapters: dict[str, Path | None] = {"base": None} if args.eval_base else {}
+    adapters["sft"] = sft
     for alg in args.algorithms:
         adapter = out / f"{alg}_adapter"
         if not (adapter / "adapter_config.json").is_file():
@@ -168,19 +174,31 @@ def main() -> int:
                              out / f"{alg}.log")
         adapters[alg] = adapter
     evals: dict[str, Path] = {}
-    for seed in seeds:  # every adapter with the first seed, then again with the noise seed
+
+    def summarize() -> dict:  # rewritten after every held-out sampling: a cut run keeps its numbers
+        summary = {"train_samples": stats(scored),
+                   "held_out": {k: stats(v) for k, v in evals.items()},
+                   "seconds": {k: round(v, 1) for k, v in times.items()},
+                   "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+                   | {"out": str(out)}}
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return summary
+
+    # Every adapter with the first seed, then (the noise band) the SFT start and each new
+    # adapter again with the noise seed.
+    for seed in seeds:
         for name, adapter in adapters.items():
+            if name == "base" and seed != args.seed:
+                continue  # the base model is a reference point, not part of the comparison
             key = f"{name}_seed{seed}"
             evals[key] = out / f"heldout_{key}.jsonl"
             times[f"sample_heldout_{key}"] = run(
-                [*py, "sample", str(held_out), "-o", str(evals[key]), "--adapter", str(adapter),
-                 "-n", str(args.eval_n), *sample_opts(seed)], out / f"sample_heldout_{key}.log")
-    summary = {"train_samples": stats(scored), "held_out": {k: stats(v) for k, v in evals.items()},
-               "seconds": {k: round(v, 1) for k, v in times.items()},
-               "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-               | {"out": str(out)}}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(json.dumps(summary, indent=2))
+                [*py, "sample", str(held_out), "-o", str(evals[key]),
+                 *(["--adapter", str(adapter)] if adapter else []),
+                 "-n", str(args.eval_n), *sample_opts(seed, held_out=True)],
+                out / f"sample_heldout_{key}.log")
+            summarize()
+    print(json.dumps(summarize(), indent=2))
     return 0
 
 
