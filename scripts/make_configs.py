@@ -96,12 +96,12 @@ ALGORITHMS = {
                    about="Stage 2 rejection-sampling SFT on the best judge-scored sample per prompt",
                    args=dict(lr=3.0e-6, warmup_ratio=0.05), cpu_lr=1.0e-3, epochs=2,
                    data_args=dict(mode="top1", threshold=0.6, max_rows=20000),
-                   smol=dict(lr=5.0e-5, max_steps=30)),
+                   smol=dict(lr=1.0e-4, max_steps=30)),
     "awr": dict(class_path="web4rl.algorithms.AWR", data="web4rl.data.RewardFilteredDataModule",
                 about="Stage 2 advantage-weighted regression on judge-scored samples",
                 args=dict(lr=3.0e-6, warmup_ratio=0.05), cpu_lr=1.0e-3, epochs=2,
                 data_args=dict(mode="weighted", awr_beta=5.0, awr_max_weight=10.0),
-                smol=dict(lr=5.0e-5, max_steps=30)),
+                smol=dict(lr=1.0e-4, max_steps=30)),
 }
 
 

@@ -94,6 +94,9 @@ def main() -> int:
     ap.add_argument("--model", default="web4rl/tiny", help="base model (policy.model_name)")
     ap.add_argument("--sft-adapter", type=Path, default=None,
                     help="start from this SFT adapter of --model instead of training one")
+    ap.add_argument("--from-base", action="store_true",
+                    help="start from the base model itself (no SFT adapter): sample it, and train "
+                         "fresh LoRA adapters with RS-SFT / AWR")
     ap.add_argument("--sft-config", default="configs/sft_cpu.yaml")
     ap.add_argument("--rs-config", default="configs/rs_sft_cpu.yaml")
     ap.add_argument("--awr-config", default="configs/awr_cpu.yaml")
@@ -142,8 +145,10 @@ def main() -> int:
                 *(["--tools", args.tools] if args.tools else [])]
 
     times = {}
-    sft = args.sft_adapter.resolve() if args.sft_adapter else out / "sft_adapter"
-    if not (sft / "adapter_config.json").is_file():
+    sft: Path | None = args.sft_adapter.resolve() if args.sft_adapter else out / "sft_adapter"
+    if args.from_base:
+        sft = None
+    elif not (sft / "adapter_config.json").is_file():
         if args.sft_adapter:
             raise SystemExit(f"--sft-adapter {sft}: no adapter_config.json there")
         times["sft"] = run([*py, "fit", "--config", args.sft_config, *quiet, *model_opt,
@@ -156,12 +161,14 @@ def main() -> int:
     if args.heldout_file:
         held_out = copy_rows(args.heldout_file, out / "prompts_test.jsonl", args.heldout_prompts)
     scored = out / "train_scored.jsonl"
-    times["sample_train"] = run([*py, "sample", str(train_prompts), "-o", str(scored), "--adapter",
-                                 str(sft), "-n", str(args.n), *sample_opts(args.seed)],
+    start = ["--adapter", str(sft)] if sft else []
+    times["sample_train"] = run([*py, "sample", str(train_prompts), "-o", str(scored), *start,
+                                 "-n", str(args.n), *sample_opts(args.seed)],
                                 out / "sample_train.log")
     seeds = [args.seed] + ([args.noise_seed] if args.noise_seed is not None else [])
-    adapters: dict[str, Path | None] = {"base": None} if args.eval_base else {}
-    adapters["sft"] = sft
+    adapters: dict[str, Path | None] = {"base": None} if args.eval_base or not sft else {}
+    if sft:
+        adapters["sft"] = sft
     for alg in args.algorithms:
         adapter = out / f"{alg}_adapter"
         if not (adapter / "adapter_config.json").is_file():
@@ -169,7 +176,8 @@ def main() -> int:
             steps = ["--trainer.max_steps", str(args.train_max_steps)] if args.train_max_steps else []
             times[alg] = run([*py, "fit", "--config", config, *quiet, *model_opt, *steps,
                               "--data.init_args.train_files", str(scored),
-                              "--model.init_args.policy.init_args.init_adapter", str(sft),
+                              *(["--model.init_args.policy.init_args.init_adapter", str(sft)]
+                                if sft else []),
                               "--model.init_args.adapter_dir", str(adapter), *args.fit_arg],
                              out / f"{alg}.log")
         adapters[alg] = adapter
@@ -188,7 +196,7 @@ def main() -> int:
     # adapter again with the noise seed.
     for seed in seeds:
         for name, adapter in adapters.items():
-            if name == "base" and seed != args.seed:
+            if name == "base" and sft and seed != args.seed:
                 continue  # the base model is a reference point, not part of the comparison
             key = f"{name}_seed{seed}"
             evals[key] = out / f"heldout_{key}.jsonl"
