@@ -7,8 +7,8 @@
 #   HW=smol_cpu SFT_ADAPTER=runs/smol_sft/adapter OUT=runs/stage3_smol ALGS="grpo" \
 #       bash scripts/stage3_cpu_run.sh 8                          # SmolLM2 from its SFT adapter
 # HW picks configs/{grpo,ppo}_$HW.yaml (their model); SFT_ADAPTER skips the export + SFT warm
-# start; ALGS picks the algorithms; PARALLEL=0 runs them one after the other (default: side by
-# side); MAX_NEW_TOKENS, EVAL_EVERY and EXTRA (more fit/validate options) tune the run.
+# start; ALGS picks the algorithms; PARALLEL=0 runs the SFT validation and them one after the
+# other (default: side by side); MAX_NEW_TOKENS, EVAL_EVERY and EXTRA (more fit/validate options) tune the run.
 set -euo pipefail
 export OMP_NUM_THREADS=1 WANDB_MODE=offline HF_HUB_OFFLINE=1
 UPDATES=${1:-6}
@@ -42,12 +42,14 @@ COMMON=(--model.init_args.policy.init_args.init_adapter "$SFT"
         --data.init_args.num_updates "$UPDATES" --trainer.val_check_interval "$EVAL_EVERY"
         --data.init_args.engine.init_args.max_new_tokens "$MAX_NEW_TOKENS" "${EXTRA_ARGS[@]}")
 FIRST=${ALGS%% *}
-if [ ! -f "$OUT/validate_sft.log" ]; then
-  python -m web4rl validate --config "configs/${FIRST}_$HW.yaml" "${COMMON[@]}" \
-      --data.init_args.log_dir "$OUT/episodes_sft" --trainer.logger false 2>&1 \
-      | tee "$OUT/validate_sft.log"
-fi
 PIDS=()
+if [ ! -f "$OUT/validate_sft.log" ]; then  # the SFT start on the held-out set
+  python -m web4rl validate --config "configs/${FIRST}_$HW.yaml" "${COMMON[@]}" \
+      --data.init_args.log_dir "$OUT/episodes_sft" --trainer.logger false \
+      > "$OUT/validate_sft.log" 2>&1 &
+  PIDS+=($!)
+  [ "$PARALLEL" = 1 ] || wait "${PIDS[@]}"
+fi
 for ALG in $ALGS; do
   ARGS=("${COMMON[@]}" --model.init_args.adapter_dir "$OUT/${ALG}_adapter"
         --data.init_args.log_dir "$OUT/episodes_$ALG")
