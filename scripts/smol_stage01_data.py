@@ -16,6 +16,10 @@ Writes into ``--out``:
   are. ``--shipped`` rows at most, drawn with a fixed seed.
 - ``train.jsonl`` / ``val.jsonl``: both sources; val holds out whole simulator tasks and shipped
   prompts (a few % of each), for val/loss only.
+- ``pairs_train.jsonl`` / ``pairs_val.jsonl``: the shipped ``preferences.jsonl`` (minus any
+  held-out prompt) in the web4 dialect: a chosen or rejected tool call that is a valid Cursor
+  call is translated like above; an invalid one (the schema_fail rejections) and prose / code
+  answers stay as they are (a Cursor-form call is also wrong in web4). ``--pairs`` at most.
 - ``stage1_prompts.jsonl``: training prompts (never held-out ones) with ``expected_actions``
   in web4 form, for ``python -m web4rl sample --score`` (the Stage 1 RLAIF pairs).
 - ``heldout_prompts.jsonl``: the default evaluation prompts (the shipped test split) with the
@@ -41,6 +45,7 @@ from web4rl.sim.tools import get_profile  # noqa: E402
 from web4rl.sim.tools.translate import TranslationError, translate_actions  # noqa: E402
 
 WEB4 = get_profile("web4")
+CURSOR = get_profile("cursor")
 
 
 def web4_text(actions: list[dict]) -> str:
@@ -58,9 +63,11 @@ def translated(completion: str) -> list[dict] | None:
     actions = obj if isinstance(obj, list) else [obj]
     if not all(isinstance(a, dict) and isinstance(a.get("tool"), str) for a in actions):
         return None
+    actions = [{"tool": a["tool"], "args": a.get("args", {})} for a in actions]
+    if any(CURSOR.validate(a["tool"], a["args"]) is not None for a in actions):
+        return None  # not a valid Cursor call: nothing to translate
     try:
-        return translate_actions([{"tool": a["tool"], "args": a.get("args", {})}
-                                  for a in actions], "web4")
+        return translate_actions(actions, "web4")
     except TranslationError:
         return None
 
@@ -101,12 +108,39 @@ def shipped_rows(limit: int, seed: int) -> tuple[list[dict], list[dict], Counter
     return train, evals, counts
 
 
+def preference_rows(limit: int, seed: int, counts: Counter) -> list[dict]:
+    """The shipped preference pairs in the web4 dialect (see the module docstring)."""
+    held = {p.text for p in default_eval_prompts()}
+    lines = (ROOT / "web4rl" / "sample_data" / "preferences.jsonl").read_text(
+        encoding="utf-8").splitlines()
+    out = []
+    for line in lines:
+        row = json.loads(line)
+        if row["prompt"] in held:
+            counts["pairs_held_out_skipped"] += 1
+            continue
+        for side in ("chosen", "rejected"):
+            actions = translated(row[side])
+            if actions is not None:
+                row[side] = web4_text(actions)
+                counts[f"pairs_{side}_translated"] += 1
+        if row["chosen"] == row["rejected"]:  # both became the same call
+            counts["pairs_identical_skipped"] += 1
+            continue
+        out.append({k: row[k] for k in ("prompt", "chosen", "rejected", "category")})
+    random.Random(seed).shuffle(out)
+    out = out[:limit]
+    counts.update(f"pairs_{r['category']}" for r in out)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--generated", type=int, default=2, help="procedural tasks per category x "
                     "difficulty for export-sft")
     ap.add_argument("--shipped", type=int, default=400, help="most shipped rows in train")
+    ap.add_argument("--pairs", type=int, default=256, help="most preference pairs (train+val)")
     ap.add_argument("--val-fraction", type=float, default=0.06)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -154,6 +188,10 @@ def main() -> int:
                 row["expected_actions"] = r["expected_actions"]
             stage1.append(row)
     dump("stage1_prompts.jsonl", stage1)
+    pairs = preference_rows(args.pairs, args.seed, counts)
+    n_val_pairs = max(1, round(args.val_fraction * len(pairs)))
+    dump("pairs_val.jsonl", pairs[:n_val_pairs])
+    dump("pairs_train.jsonl", pairs[n_val_pairs:])
     dump("heldout_prompts.jsonl", evals)
     counts.update(sim_rows=len(sim), sim_tasks=len(task_ids), val_sim_tasks=len(val_tasks),
                   train_rows=len(train), val_rows=len(val), stage1_prompts=len(stage1))
