@@ -88,6 +88,28 @@ def stats(path: Path) -> dict[str, float]:
             "share_gt_0.8": round(sum(r > 0.8 for r in rewards) / len(rewards), 4)}
 
 
+def paired(base: Path, other: Path, resamples: int = 2000) -> dict[str, float]:
+    """Mean reward difference ``other - base`` over the prompts both sampled (per-prompt means),
+    with a percentile bootstrap 95% interval over prompts (``random.Random(0)``): the same
+    prompts on both sides, so prompt difficulty cancels and only sampling noise and the
+    adapter change remain."""
+    import random
+
+    def per_prompt(path: Path) -> dict[str, float]:
+        acc: dict[str, list[float]] = {}
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            acc.setdefault(row["prompt_id"], []).append(row["reward"])
+        return {k: sum(v) / len(v) for k, v in acc.items()}
+
+    a, b = per_prompt(base), per_prompt(other)
+    diffs = [b[k] - a[k] for k in a if k in b]
+    rng = random.Random(0)
+    means = sorted(sum(rng.choices(diffs, k=len(diffs))) / len(diffs) for _ in range(resamples))
+    return {"prompts": len(diffs), "mean_diff": round(sum(diffs) / len(diffs), 4),
+            "ci95": [round(means[int(0.025 * resamples)], 4), round(means[int(0.975 * resamples) - 1], 4)]}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "stage2_loop")
@@ -127,6 +149,8 @@ def main() -> int:
                     help="extra option for every Stage 2 fit (repeat; e.g. --fit-arg=--model.init_args.lr=1e-4)")
     ap.add_argument("--eval-base", action="store_true",
                     help="also sample the base model (no adapter) on the held-out prompts")
+    ap.add_argument("--summary-only", action="store_true",
+                    help="run nothing: summarize the held-out files already in --out")
     ap.add_argument("--seed", type=int, default=0, help="sampling seed")
     ap.add_argument("--noise-seed", type=int, default=None,
                     help="also sample every held-out adapter with this seed (noise band)")
@@ -144,14 +168,17 @@ def main() -> int:
                 *(["--temperatures", *map(str, temps)] if temps else []),
                 *(["--tools", args.tools] if args.tools else [])]
 
-    times = {}
+    times: dict[str, float] = {}
+
+    def go(cmd: list[str], log: Path) -> float:
+        return 0.0 if args.summary_only else run(cmd, log)
     sft: Path | None = args.sft_adapter.resolve() if args.sft_adapter else out / "sft_adapter"
     if args.from_base:
         sft = None
     elif not (sft / "adapter_config.json").is_file():
         if args.sft_adapter:
             raise SystemExit(f"--sft-adapter {sft}: no adapter_config.json there")
-        times["sft"] = run([*py, "fit", "--config", args.sft_config, *quiet, *model_opt,
+        times["sft"] = go([*py, "fit", "--config", args.sft_config, *quiet, *model_opt,
                             "--trainer.max_steps", str(args.sft_max_steps),
                             "--model.init_args.adapter_dir", str(sft)], out / "sft.log")
     train_prompts, held_out = write_prompts(out, args.train_prompts, args.heldout_prompts)
@@ -162,7 +189,7 @@ def main() -> int:
         held_out = copy_rows(args.heldout_file, out / "prompts_test.jsonl", args.heldout_prompts)
     scored = out / "train_scored.jsonl"
     start = ["--adapter", str(sft)] if sft else []
-    times["sample_train"] = run([*py, "sample", str(train_prompts), "-o", str(scored), *start,
+    times["sample_train"] = go([*py, "sample", str(train_prompts), "-o", str(scored), *start,
                                  "-n", str(args.n), *sample_opts(args.seed)],
                                 out / "sample_train.log")
     adapters: dict[str, Path | None] = {"base": None} if args.eval_base or not sft else {}
@@ -173,7 +200,7 @@ def main() -> int:
         if not (adapter / "adapter_config.json").is_file():
             config = args.rs_config if alg == "rs_sft" else args.awr_config
             steps = ["--trainer.max_steps", str(args.train_max_steps)] if args.train_max_steps else []
-            times[alg] = run([*py, "fit", "--config", config, *quiet, *model_opt, *steps,
+            times[alg] = go([*py, "fit", "--config", config, *quiet, *model_opt, *steps,
                               "--data.init_args.train_files", str(scored),
                               *(["--model.init_args.policy.init_args.init_adapter", str(sft)]
                                 if sft else []),
@@ -181,11 +208,15 @@ def main() -> int:
                              out / f"{alg}.log")
         adapters[alg] = adapter
     evals: dict[str, Path] = {}
+    start_name = "sft" if sft else "base"
 
     def summarize() -> dict:  # rewritten after every held-out sampling: a cut run keeps its numbers
+        ref = evals.get(f"{start_name}_seed{args.seed}")
         summary = {"train_samples": stats(scored),
                    "held_out": {k: stats(v) for k, v in evals.items()},
-                   "seconds": {k: round(v, 1) for k, v in times.items()},
+                   f"paired_vs_{start_name}_seed{args.seed}": {
+                       k: paired(ref, v) for k, v in evals.items() if ref and v != ref},
+                   "seconds": {k: round(v, 1) for k, v in times.items() if not args.summary_only},
                    "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
                    | {"out": str(out)}}
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -194,7 +225,6 @@ def main() -> int:
     # Every adapter with the first seed, then the start policy with the noise seed (the noise
     # band), then each new adapter with the noise seed: on a busy machine the order that gives
     # a readable comparison soonest.
-    start_name = "sft" if sft else "base"
     order = [(args.seed, name) for name in adapters]
     if args.noise_seed is not None:
         order += [(args.noise_seed, start_name)]
@@ -203,7 +233,11 @@ def main() -> int:
         adapter = adapters[name]
         key = f"{name}_seed{seed}"
         evals[key] = out / f"heldout_{key}.jsonl"
-        times[f"sample_heldout_{key}"] = run(
+        if args.summary_only:
+            if not evals[key].is_file() or not evals[key].stat().st_size:
+                del evals[key]
+            continue
+        times[f"sample_heldout_{key}"] = go(
             [*py, "sample", str(held_out), "-o", str(evals[key]),
              *(["--adapter", str(adapter)] if adapter else []),
              "-n", str(args.eval_n), *sample_opts(seed, held_out=True)],
