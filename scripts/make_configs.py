@@ -169,7 +169,11 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
         callbacks=callbacks,
     )
     if smol:
-        trainer["max_steps"] = smol["max_steps"]
+        # A step budget shorter than an epoch: validate once, at the last step (counted in
+        # batches across epochs), so val/loss exists and picks the saved adapter.
+        trainer.update(max_steps=smol["max_steps"],
+                       val_check_interval=smol["max_steps"] * hw["accumulate"],
+                       check_val_every_n_epoch=None)
     policy_args = dict(hw["policy"])
     if not cpu:
         # Qwen2.5's 152k vocabulary: full fp32 logits of 16 x 4096 tokens alone are ~40 GB.
