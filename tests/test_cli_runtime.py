@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from web4rl import cli
+from web4rl import cli, cli_runtime
 from web4rl.cli import choose_cpu_threads, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +70,7 @@ def test_explicit_thread_setting_wins(monkeypatch):
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     before = torch.get_num_threads()
-    monkeypatch.setattr(cli, "_busy_cores", lambda: pytest.fail("must not be measured"))
+    monkeypatch.setattr(cli_runtime, "_busy_cores", lambda: pytest.fail("must not be measured"))
     cli.configure_cpu_threads()
     assert torch.get_num_threads() == before
 
@@ -98,7 +98,7 @@ def test_wandb_credentials_respect_base_url_and_netrc(base_url, netrc_host, expe
         monkeypatch.setenv("WANDB_BASE_URL", base_url)
     else:
         monkeypatch.delenv("WANDB_BASE_URL", raising=False)
-    assert cli._has_wandb_credentials() is expected
+    assert cli_runtime._has_wandb_credentials() is expected
     monkeypatch.delenv("WANDB_MODE", raising=False)
     cli.configure_wandb_mode()
     assert ("WANDB_MODE" in __import__("os").environ) is (not expected)

@@ -1,4 +1,6 @@
-"""The shipped sample data (web4rl/sample_data): formats, mix, taxonomy, reproducibility.
+"""The shipped sample data (web4rl/sample_data) and its generator (web4rl.datagen).
+
+Formats, mix, taxonomy, reproducibility.
 
 The completion formats are the contract the judge and the simulator rely on, so tool calls are
 checked with web4rl.sim's own parser, JSON Schemas and guardrails.
@@ -7,20 +9,20 @@ checked with web4rl.sim's own parser, JSON Schemas and guardrails.
 from __future__ import annotations
 
 import collections
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 import web4rl
+from web4rl import datagen
+from web4rl.datagen.tool_use import restate_defaults
 from web4rl.sim.actions import parse_actions
 from web4rl.sim.guardrails import check_guardrail
+from web4rl.sim.tools import CURSOR, ToolProfile, validate_args
 from web4rl.sim.tools import CURSOR_SCHEMAS as TOOL_SCHEMAS
 from web4rl.sim.tools import CURSOR_TOOL_NAMES as TOOL_NAMES
-from web4rl.sim.tools import validate_args
 
 # The shipped sample data speaks the seed's Cursor-style tools (the `cursor` tool profile).
 TOOLS = "cursor"
@@ -29,14 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(web4rl.__file__).resolve().parent / "sample_data"
 CATEGORIES = {"tool_use": 0.4, "style": 0.3, "multi_step": 0.2, "guardrail": 0.1}
 TAGS = {"wrong_tool", "schema_fail", "verbose", "style_off", "unsafe", "ambiguous"}
-
-
-def _load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses resolve string annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
 
 
 def _rows(name: str) -> list[dict]:
@@ -242,15 +236,59 @@ def test_guardrail_chosen_are_brief_refusals(sft, pref):
 
 
 def test_regeneration_is_byte_identical(tmp_path):
-    gen = _load_script("generate_sample_data")
-    assert gen.main(["--out", str(tmp_path)]) == 0
+    assert datagen.main(["--out", str(tmp_path)]) == 0
     for name in ("sft.jsonl", "preferences.jsonl"):
         assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
 
 
 def test_generator_is_seeded():
-    gen = _load_script("generate_sample_data")
-    a = gen.generate(seed=1, n_sft=40, n_pref=40)
-    b = gen.generate(seed=1, n_sft=40, n_pref=40)
-    c = gen.generate(seed=2, n_sft=40, n_pref=40)
+    a = datagen.generate(seed=1, n_sft=40, n_pref=40)
+    b = datagen.generate(seed=1, n_sft=40, n_pref=40)
+    c = datagen.generate(seed=2, n_sft=40, n_pref=40)
     assert a == b and a != c
+
+
+def test_script_is_a_thin_entry_point():
+    """scripts/generate_sample_data.py only calls the package (no second generator)."""
+    text = (ROOT / "scripts" / "generate_sample_data.py").read_text(encoding="utf-8")
+    assert "from web4rl.datagen import main" in text
+    assert len(text.splitlines()) < 40
+
+
+def test_verbose_rejections_restate_the_catalogs_defaults():
+    """The 'verbose' failure spells out the tool catalog's defaults, in schema order; a
+    profile whose default differs yields a different restatement (no hand-kept copy)."""
+    call = {"tool": "read_file", "args": {"target_file": "a.ts"}}
+    assert restate_defaults(call) == {
+        "tool": "read_file",
+        "args": {"target_file": "a.ts", "offset": 1, "limit": 2000},
+    }
+    grep = restate_defaults({"tool": "grep", "args": {"pattern": "x", "path": "src"}})
+    assert list(grep["args"]) == ["pattern", "path", "output_mode", "-i"]
+    assert grep["args"]["path"] == "src"  # given arguments are kept, not overwritten
+    schemas = dict(CURSOR.schemas)
+    props = dict(schemas["read_file"]["properties"], limit={"type": "integer", "default": 50})
+    schemas["read_file"] = dict(schemas["read_file"], properties=props)
+    other = ToolProfile("other", schemas, CURSOR.action_format)
+    assert restate_defaults(call, other)["args"]["limit"] == 50
+    # A tool without defaults is returned unchanged.
+    write = {"tool": "write", "args": {"file_path": "a", "contents": ""}}
+    assert restate_defaults(write) == write
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--n-sft", "-1"], "must be >= 0"),
+    (["--n-pref", "ten"], "expected a whole number"),
+    (["--out", "{file}"], "exists and is not a directory"),
+])
+def test_generator_bad_options_exit_2_and_write_nothing(args, message, tmp_path, capsys):
+    target = tmp_path / "not_a_dir"
+    target.write_text("keep me\n")
+    args = [a.replace("{file}", str(target)) for a in args]
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as info:
+        datagen.main(args)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert target.read_text() == "keep me\n" and not (tmp_path / "out").exists()

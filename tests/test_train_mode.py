@@ -130,7 +130,9 @@ def test_model_loaded_from_disk_trains_in_train_mode(cls, kind, use_adapter, mod
                     gradient_checkpointing=True)
     probe = ModeProbe()
     trainer = cpu_trainer(tmp_path, max_steps=2, limit_val_batches=1, callbacks=[probe, LeavesEvalMode()])
-    trainer.fit(cls(policy=policy, lr=1e-3, warmup_ratio=0.0), _data(kind, tmp_path))
+    # DPO: the per-step reference pass is what this test watches (not the precomputed table)
+    extra = {"precompute_reference": False} if cls is DPO else {}
+    trainer.fit(cls(policy=policy, lr=1e-3, warmup_ratio=0.0, **extra), _data(kind, tmp_path))
 
     n_layers = policy.model.config.num_hidden_layers
     assert len(probe.forward_calls) == 2

@@ -7,21 +7,38 @@ takes a path or the bare name of a shipped config (``orpo_a100.yaml``, see
 ``web4rl.shipped_configs``). Every mistake in the input (config files, option names, types and
 ranges, data files, adapters, checkpoints) ends in one ``web4rl: error: <key>: <problem>`` line
 and exit code 2, before the model is loaded wherever the check needs no model.
+
+Layout: this module holds the subcommand table (``TOOL_COMMANDS``), the LightningCLI subclass
+and ``main``; reading the user's input (config files, parser errors, input mistakes) is
+:mod:`web4rl.cli_input`, the run's environment (W&B mode, CPU threads) :mod:`web4rl.cli_runtime`.
+Their public names are importable from here too.
 """
 
 from __future__ import annotations
 
 import importlib
-import netrc
-import os
-import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
+from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
+
+# Input handling and the run environment live in their own modules; the names stay importable
+# from web4rl.cli (tests and users import them from here).
+from web4rl.cli_input import (  # noqa: F401
+    InputError,
+    Web4Parser,
+    condense_parser_error,
+    find_input_error,
+    resolve_config_args,
+)
+from web4rl.cli_runtime import (  # noqa: F401
+    choose_cpu_threads,
+    configure_cpu_threads,
+    configure_wandb_mode,
+    runs_on_cpu,
+)
 
 # Subcommands that are not Trainer runs: name -> "module:function" taking argv, returning int.
 TOOL_COMMANDS = {
@@ -43,166 +60,6 @@ TOOL_SUBCOMMANDS = {
 
 # ckpt_path values Lightning resolves itself rather than reading a file.
 _CKPT_KEYWORDS = {"last", "best", "hpc", "registry"}
-
-
-# ---------------------------------------------------------------------------- W&B
-def _wandb_host() -> str:
-    """Host W&B stores credentials under: WANDB_BASE_URL's (self-hosted servers), else the
-    cloud's."""
-    url = os.environ.get("WANDB_BASE_URL") or "https://api.wandb.ai"
-    parsed = urlparse(url if "//" in url else f"https://{url}")
-    return parsed.hostname or "api.wandb.ai"
-
-
-def _has_wandb_credentials() -> bool:
-    if os.environ.get("WANDB_API_KEY"):
-        return True
-    # `wandb login [--host URL]` writes the key to the netrc file (NETRC overrides ~/.netrc).
-    path = os.environ.get("NETRC") or None
-    try:
-        return netrc.netrc(path).authenticators(_wandb_host()) is not None
-    except (FileNotFoundError, netrc.NetrcParseError, OSError):
-        return False
-
-
-def configure_wandb_mode() -> None:
-    """Log offline (to ./wandb, sync later with `wandb sync`) when no W&B credentials exist,
-    so a run never blocks on a login prompt or fails without network. An explicit WANDB_MODE
-    always wins."""
-    if "WANDB_MODE" not in os.environ and not _has_wandb_credentials():
-        os.environ["WANDB_MODE"] = "offline"
-        print(f"web4rl: no W&B API key found for {_wandb_host()}; logging offline "
-              "(WANDB_MODE=offline)", file=sys.stderr)
-
-
-# ---------------------------------------------------------------------------- CPU threads
-def _busy_cores(sample_seconds: float = 0.3) -> float | None:
-    """Cores kept busy by other processes right now (Linux /proc/stat), else the 1-minute
-    load average; None where neither exists."""
-    def snapshot() -> tuple[int, int] | None:
-        try:
-            with open("/proc/stat") as f:
-                fields = [int(x) for x in f.readline().split()[1:]]
-        except (OSError, ValueError):
-            return None
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-        return sum(fields), idle
-
-    first = snapshot()
-    if first is not None:
-        time.sleep(sample_seconds)
-        second = snapshot()
-        total, idle = second[0] - first[0], second[1] - first[1]
-        if total > 0:
-            return (os.cpu_count() or 1) * (1 - idle / total)
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
-
-
-def choose_cpu_threads(cores: int, busy: float | None, default: int) -> int:
-    """Torch threads for a CPU run: the cores other processes leave free (at least one, at most
-    torch's default). Two threads on a 2-core machine shared with one busy process run 5-9x
-    slower than one thread (docs/benchmarks.md), so a busy machine gets fewer threads."""
-    if busy is None:
-        return default
-    return max(1, min(default, cores - round(busy)))
-
-
-def configure_cpu_threads() -> None:
-    """Pick torch's thread count for a CPU run unless the user chose (OMP_NUM_THREADS)."""
-    if os.environ.get("OMP_NUM_THREADS"):
-        return
-    import torch
-
-    default = torch.get_num_threads()
-    busy = _busy_cores()
-    threads = choose_cpu_threads(os.cpu_count() or 1, busy, default)
-    if threads != default:
-        torch.set_num_threads(threads)
-    load = f", {busy:.1f} busy with other work" if busy is not None else ""
-    print(f"web4rl: {threads} torch CPU thread(s) ({os.cpu_count()} cores{load}; "
-          "OMP_NUM_THREADS=N chooses)", file=sys.stderr)
-
-
-# ---------------------------------------------------------------------------- parser errors
-_SKIP = re.compile(r"^(Does not validate against any of the Union subtypes|Subtypes: .*|Errors:|"
-                   r"Given value type: .*|Expected a path but .* either not accessible or invalid)$")
-
-
-def condense_parser_error(message: str) -> tuple[str, str] | None:
-    """(config key, problem) from jsonargparse's nested error text, or None when its shape is
-    not recognised (the raw text is then shown)."""
-    if m := re.match(r"^unrecognized arguments: .*?--([\w.\[\]]+)", message.strip()):
-        return m.group(1), "unknown option"
-    key: list[str] = []
-    class_path: str | None = None
-    leaf = None
-    for raw in message.splitlines():
-        line = raw.strip()
-        line = line[2:] if line.startswith("- ") else line
-        if not line or _SKIP.match(line):
-            continue
-        if m := re.match(r'^Parser key "([^"]+)":?$', line):
-            if class_path is not None and key:
-                key.append(("." if _is_dataclass(class_path) else ".init_args.") + m.group(1))
-            else:
-                key.append(m.group(1))
-            class_path = None
-            continue
-        if m := re.match(r"^Problem with given class_path '([^']+)':$", line):
-            class_path = m.group(1)
-            continue
-        leaf = line
-        break
-    if not key or leaf is None:
-        return None
-    path = "".join(key)
-    if m := re.match(r"^Option '([^']+)' is not accepted$", leaf):
-        sep = "." if class_path and _is_dataclass(class_path) else ".init_args."
-        return path + sep + m.group(1), f"unknown option (not a parameter of {class_path})"
-    if m := re.match(r"^Expected a (.+?)\. Got value: (.*)$", leaf):
-        return path, f"expected {_type_name(m.group(1))}, got {m.group(2)!r}"
-    if m := re.match(r"^Expected a (.+)$", leaf):
-        given = re.search(r"^\s*Given value: (.*)$", message, re.M)
-        got = f", got {given.group(1)!r}" if given else ""
-        return path, f"expected {_type_name(m.group(1))}{got}"
-    if m := re.match(r"^module '([^']+)' has no attribute '([^']+)'$", leaf):
-        return path, f"class_path {m.group(1)}.{m.group(2)} does not exist"
-    return path, leaf
-
-
-def _type_name(text: str) -> str:
-    return re.sub(r"<class '(?:builtins\.)?([^']+)'>", r"\1", text)
-
-
-def _is_dataclass(class_path: str) -> bool:
-    import dataclasses
-
-    from web4rl.options import import_class
-
-    cls = import_class(class_path)
-    return cls is not None and dataclasses.is_dataclass(cls)
-
-
-class Web4Parser(LightningArgumentParser):
-    """Reports parse errors as ``web4rl: error: <key>: <problem>`` instead of the usage text
-    and jsonargparse's nested union report."""
-
-    def error(self, message: str, ex: Exception | None = None):  # type: ignore[override]
-        if not self.exit_on_error or os.environ.get("JSONARGPARSE_DEBUG"):
-            return super().error(message, ex)
-        condensed = condense_parser_error(message)
-        text = f"{condensed[0]}: {condensed[1]}" if condensed else message.strip()
-        if "arguments are required" in text:
-            text += " (start from a shipped config, e.g. --config orpo_cpu.yaml; " \
-                    "python -m web4rl configs lists them)"
-        parser = getattr(ex, "subcommand_parser", None) or self
-        prog = parser.prog.replace(" [options]", "")
-        sys.stderr.write(f"web4rl: error: {text}\n"
-                         f"(all options: {prog} --help; one class: --model.help CLASS_PATH)\n")
-        self.exit(2)
 
 
 # ---------------------------------------------------------------------------- config per run
@@ -304,7 +161,7 @@ class Web4CLI(LightningCLI):
             problems.append(("ckpt_path", f"file {ckpt} does not exist"))
         if problems:
             raise OptionError(problems)
-        if _runs_on_cpu(trainer.get("accelerator")):
+        if runs_on_cpu(trainer.get("accelerator")):
             configure_cpu_threads()
         data = config.get("data")
         if data is None or not getattr(data, "class_path", None):
@@ -343,57 +200,6 @@ class Web4CLI(LightningCLI):
                           **kwargs)
 
 
-def _runs_on_cpu(accelerator: Any) -> bool:
-    if accelerator == "cpu":
-        return True
-    if accelerator not in (None, "auto"):
-        return False
-    import torch
-
-    return not (torch.cuda.is_available() or torch.backends.mps.is_available())
-
-
-# ---------------------------------------------------------------------------- errors
-class InputError(ValueError):
-    """A mistake in what the user gave (reported as one line, exit code 2)."""
-
-
-def _input_errors() -> tuple[type[BaseException], ...]:
-    from web4rl.data import DataValidationError
-    from web4rl.models import ModelSourceError
-    from web4rl.options import OptionError
-    from web4rl.policy import PolicyConfigError
-
-    return (InputError, OptionError, DataValidationError, PolicyConfigError, ModelSourceError,
-            FileExistsError)
-
-
-def _raised_by_parser(err: BaseException) -> bool:
-    """True when ``err`` was raised inside jsonargparse, i.e. the config parser wrapping an
-    error of a constructor it called."""
-    tb = err.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb.tb_frame.f_globals.get("__name__", "").startswith("jsonargparse")
-
-
-def find_input_error(err: BaseException) -> BaseException | None:
-    """The input mistake ``err`` reports, or None. Follows only the causes the config parser
-    attaches (``raise ... from``) to a constructor's error, never an unrelated ``__context__``:
-    a failed model load must show its own error, not some FileNotFoundError inside it."""
-    kinds = _input_errors()
-    current: BaseException | None = err
-    while current is not None:
-        if isinstance(current, kinds):
-            return current
-        if not _raised_by_parser(current):
-            return None
-        current = current.__cause__
-    return None
-
-
 # ---------------------------------------------------------------------------- main
 def _run_tool(name: str, argv: list[str]) -> int:
     return _run_target(TOOL_COMMANDS[name][0], argv, name)
@@ -422,51 +228,6 @@ def _usage() -> str:
         "  test      run the test loop\n"
         "  configs   list the shipped configs\n\nTools:\n" + tools + "\n"
     )
-
-
-def resolve_config_args(argv: list[str]) -> list[str]:
-    """Replace each ``--config``/``-c`` value by a readable YAML file (a path as given, or a
-    shipped config by bare name, printed once), checking that it parses as a mapping.
-
-    Raises:
-        InputError: an unknown name (with the closest shipped names) or a file that is not a
-            YAML mapping (with its line).
-    """
-    import yaml
-
-    from web4rl.shipped_configs import resolve_config
-
-    out = list(argv)
-    for i, arg in enumerate(argv):
-        if arg in {"-c", "--config"} and i + 1 < len(argv):
-            j, value = i + 1, argv[i + 1]
-        elif arg.startswith("--config="):
-            j, value = i, arg.split("=", 1)[1]
-        else:
-            continue
-        try:
-            path = resolve_config(value)
-        except FileNotFoundError as err:
-            raise InputError(str(err)) from None
-        if path.is_dir():
-            raise InputError(f"config file {value} is a directory")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as err:
-            raise InputError(f"{value}: not UTF-8 text ({err.reason} at byte {err.start})") from None
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            where = f":{mark.line + 1}" if mark is not None else ""
-            problem = getattr(err, "problem", None) or str(err)
-            raise InputError(f"{value}{where}: not valid YAML ({problem})") from None
-        if not isinstance(data, dict):
-            raise InputError(f"{value}: expected a mapping of options (trainer:, model:, data:), "
-                             f"got {type(data).__name__}")
-        if str(path) != value:
-            print(f"web4rl: config {value} -> {path}", file=sys.stderr)
-            resolved = str(path)
-            out[j] = resolved if j != i else f"--config={resolved}"
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

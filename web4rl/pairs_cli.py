@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from web4rl.data.io import iter_jsonl
+from web4rl.data.io import iter_jsonl, parse_rows
 from web4rl.data.records import REJECTED_TAGS, DataValidationError, RowError
 from web4rl.data.reward_filtered import parse_scored_row
 
@@ -57,22 +57,16 @@ def rejected_tags(components: Mapping[str, Any] | None) -> list[str]:
 
 def read_scored(path: str | Path) -> list[tuple[Any, dict]]:
     """(record, raw row) of every scored row; raises DataValidationError naming file:line:field."""
-    out, errors = [], []
-    for loc, value in iter_jsonl(path):
-        rec = value if isinstance(value, RowError) else parse_scored_row(value, loc)
-        if isinstance(rec, RowError):
-            errors.append(rec)
-        elif isinstance(rec, list):
-            errors.extend(rec)
-        elif value.get("components") is not None and not isinstance(value["components"], dict):
-            errors.append(RowError(loc, "components", "must be an object {name: value}"))
-        else:
-            out.append((rec, value))
-        if len(errors) >= 20:
-            raise DataValidationError(errors, truncated=True)
-    if errors:
-        raise DataValidationError(errors)
-    return out
+
+    def parse(value: dict, loc: Any) -> tuple[Any, dict] | list[RowError]:
+        rec = parse_scored_row(value, loc)
+        if isinstance(rec, list):
+            return rec
+        if value.get("components") is not None and not isinstance(value["components"], dict):
+            return [RowError(loc, "components", "must be an object {name: value}")]
+        return rec, value
+
+    return parse_rows(iter_jsonl(path), parse)
 
 
 def build_pairs(rows: Sequence[tuple[Any, dict]], min_gap: float) -> list[dict]:

@@ -8,6 +8,11 @@ It gives the *reference* policy without a second copy of the model:
   trainable ``default`` and once as a frozen ``reference``; the reference pass switches to it.
 
 ``with policy.reference():`` hides which of the two applies.
+
+Size: about 400 lines, one class. ``Policy`` is the one object every algorithm, sampler and
+callback holds (loading, adapters, reference switching, the log-prob paths); its settings
+dataclasses and adapter checks are the part that can move out (a ``policy_config`` module)
+if it grows further.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Literal
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from web4rl.chat import render_prompt  # the function; Policy.render_prompt below wraps it
 from web4rl.generation import Completion, eval_mode, sample
@@ -33,7 +39,8 @@ from web4rl.models import (
     resolve_smol,
 )
 from web4rl.options import adapter_dir_rule, constrain, local_model_rule, non_empty
-from web4rl.sequence import chunked_token_logps, token_logps
+from web4rl.packing import pack_pairs, scatter_logps
+from web4rl.sequence import IGNORE_INDEX, chunked_token_logps, token_logps
 
 TRAINABLE_ADAPTER = "default"
 REFERENCE_ADAPTER = "reference"
@@ -67,6 +74,13 @@ def require_trainable_keys(trainable: set[str], keys) -> None:
             f"checkpoint lacks {len(missing)} trainable tensors (first: {missing[0]}); "
             "was it written for another adapter configuration?"
         )
+
+
+def _rows_logps(head, hidden: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """log softmax(head(hidden))[target] per row, as the picked logit minus the logsumexp
+    (no [N, V] log-softmax tensor). hidden [N, H], target [N] -> [N] float32."""
+    logits = head(hidden).float()  # [N, V]
+    return logits.gather(1, target.unsqueeze(1)).squeeze(1) - torch.logsumexp(logits, dim=-1)
 
 
 class PolicyConfigError(ValueError):
@@ -157,6 +171,13 @@ class Policy(nn.Module):
             to ``dtype``, tokenizer from the same file (needs ``pip install 'web4rl[gguf]'``).
         quantization: "nf4" or "int8" loads the base in 4/8 bits with bitsandbytes on CUDA
             (QLoRA; compute dtype bf16); "none" everywhere else.
+        pack_pairs: compute each preference pair (ORPO, DPO) as one packed segment, prompt once,
+            chosen and rejected both attending to it, several pairs per row, the output head
+            only on completion positions (``web4rl.packing``). Same losses and gradients as
+            two padded rows per pair, fewer tokens through the model. Applies with the
+            ``sdpa`` and ``eager`` attention kernels (not flash_attention_2, which takes no
+            custom mask); otherwise, and for batches without one shared prompt per pair, the
+            plain layout runs.
     """
 
     def __init__(
@@ -172,8 +193,10 @@ class Policy(nn.Module):
         logits_chunk_size: int | None = None,
         gguf_file: str | None = None,
         quantization: Quantization = "none",
+        pack_pairs: bool = True,
     ) -> None:
         super().__init__()
+        self.pack_pairs = pack_pairs
         if logits_chunk_size is not None and logits_chunk_size < 1:
             raise PolicyConfigError(f"policy.logits_chunk_size: must be >= 1, got {logits_chunk_size}")
         self.logits_chunk_size = logits_chunk_size
@@ -337,18 +360,71 @@ class Policy(nn.Module):
         ``web4rl.sequence.token_logps``); chunked over positions when ``logits_chunk_size``."""
         if self.logits_chunk_size is None:
             return token_logps(self(input_ids, attention_mask), labels)
-        causal_lm = self.model.get_base_model()  # LoRA layers sit inside it: adapters apply
-        if getattr(causal_lm.config, "final_logit_softcapping", None) or getattr(
-            causal_lm.config, "logit_scale", None
-        ):
-            raise PolicyConfigError(
-                "policy.logits_chunk_size: this model post-processes its logits "
-                "(softcapping/scale); use logits_chunk_size: null"
-            )
+        causal_lm = self._causal_lm()  # LoRA layers sit inside it: adapters apply
         hidden = causal_lm.model(input_ids=input_ids, attention_mask=attention_mask,
                                  use_cache=False).last_hidden_state
         return chunked_token_logps(hidden, causal_lm.get_output_embeddings(), labels,
                                    self.logits_chunk_size)
+
+    def _causal_lm(self) -> nn.Module:
+        """The HF causal LM inside the PEFT wrapper (its LoRA layers still apply), checked to
+        post-process nothing after the output head (softcapping or scale would need it)."""
+        causal_lm = self.model.get_base_model()
+        if getattr(causal_lm.config, "final_logit_softcapping", None) or getattr(
+            causal_lm.config, "logit_scale", None
+        ):
+            raise PolicyConfigError(
+                "policy.logits_chunk_size / pack_pairs: this model post-processes its logits "
+                "(softcapping/scale); use logits_chunk_size: null and pack_pairs: false"
+            )
+        return causal_lm
+
+    def _packable(self) -> bool:
+        if not self.pack_pairs:
+            return False
+        causal_lm = self.model.get_base_model()
+        return (getattr(causal_lm.config, "_attn_implementation", None) in ("sdpa", "eager")
+                and not getattr(causal_lm.config, "final_logit_softcapping", None)
+                and not getattr(causal_lm.config, "logit_scale", None))
+
+    def pair_token_logps(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``token_logps`` of a stacked preference batch (rows 0..B-1 chosen, B..2B-1 rejected
+        of the same prompts, [2B, T]), via the packed layout when ``pack_pairs`` applies.
+
+        Returns logps [2B, T-1] (0 where masked) and mask [2B, T-1], exactly as
+        ``token_logps`` would on the same tensors (up to float summation order)."""
+        packed = None
+        if self._packable():
+            pad_id = self.tokenizer.pad_token_id
+            packed = pack_pairs(input_ids, attention_mask, labels,
+                                0 if pad_id is None else int(pad_id))
+        if packed is None:
+            return self.token_logps(input_ids, attention_mask, labels)
+        device = input_ids.device
+        causal_lm = self._causal_lm()
+        allowed = packed.allowed.to(device)
+        if causal_lm.config._attn_implementation == "eager":  # eager adds the mask to scores
+            dtype = next(causal_lm.parameters()).dtype
+            allowed = torch.zeros(allowed.shape, dtype=dtype, device=device).masked_fill(
+                ~allowed, torch.finfo(dtype).min)
+        hidden = causal_lm.model(
+            input_ids=packed.input_ids.to(device), attention_mask=allowed,
+            position_ids=packed.position_ids.to(device), use_cache=False,
+        ).last_hidden_state  # [R, L, H]
+        picked = hidden.reshape(-1, hidden.shape[-1])[packed.source.to(device)]  # [N, H]
+        target = packed.target.to(device)
+        head = causal_lm.get_output_embeddings()
+        if self.logits_chunk_size is None:
+            values = _rows_logps(head, picked, target)
+        else:  # at most one chunk of [chunk, V] logits alive, in forward and backward
+            values = torch.cat([
+                checkpoint(_rows_logps, head, picked[i:i + self.logits_chunk_size],
+                           target[i:i + self.logits_chunk_size], use_reentrant=False)
+                for i in range(0, picked.shape[0], self.logits_chunk_size)])
+        logps = scatter_logps(values, packed, device)
+        return logps, labels[:, 1:] != IGNORE_INDEX
 
     # ------------------------------------------------------------------ sampling
     def render_prompt(self, prompt: str | list[dict]) -> str:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from web4rl.data.io import iter_jsonl
+from web4rl.data.io import iter_jsonl, parse_rows
 from web4rl.data.records import DataValidationError, Location, RowError
 from web4rl.data.reward_filtered import derive_prompt_id
 
@@ -110,19 +110,8 @@ def read_prompts(path: str | Path, limit: int | None = None) -> list[PromptItem]
         DataValidationError: naming file, line and field of every bad row (up to 20).
     """
     items: dict[str, PromptItem] = {}
-    errors: list[RowError] = []
-    for loc, value in iter_jsonl(path):
-        result = value if isinstance(value, RowError) else parse_prompt_row(value, loc)
-        if isinstance(result, RowError):
-            errors.append(result)
-        elif isinstance(result, list):
-            errors.extend(result)
-        else:
-            items.setdefault(result.prompt_id, result)
-        if len(errors) >= 20:
-            raise DataValidationError(errors, truncated=True)
-    if errors:
-        raise DataValidationError(errors)
+    for item in parse_rows(iter_jsonl(path), parse_prompt_row):
+        items.setdefault(item.prompt_id, item)
     out = list(items.values())
     return out[:limit] if limit is not None else out
 

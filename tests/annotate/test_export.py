@@ -132,3 +132,12 @@ def test_exported_pairs_train_with_dpo_cpu(annot_db, tmp_path, monkeypatch):
     rows = [r for p in (tmp_path / "runs/dpo_cpu").rglob("metrics.csv")
             for r in csv.DictReader(p.open()) if r.get("val/loss")]
     assert rows and all(math.isfinite(float(r["val/loss"])) for r in rows)
+
+
+def test_annotation_tags_extend_the_rejection_taxonomy():
+    """db.TAGS repeats web4rl.data's REJECTED_TAGS as a literal (the app loads without the
+    training stack, and importing web4rl.data pulls torch): this keeps the two in step."""
+    from web4rl.data.records import REJECTED_TAGS
+
+    assert db.TAGS[: len(REJECTED_TAGS)] == REJECTED_TAGS
+    assert set(db.TAGS[len(REJECTED_TAGS):]) == {"correct_tool", "ambiguous_prompt"}

@@ -9,6 +9,7 @@ from jsonschema import Draft202012Validator
 
 from web4rl.sim.actions import PARSE_ERROR_KINDS, parse_actions
 from web4rl.sim.tools import (
+    CURSOR,
     CURSOR_SCHEMAS,
     PROFILES,
     TOOL_NAMES,
@@ -145,6 +146,11 @@ def test_validate_args_and_defaults():
     assert check("grep", {"pattern": "x" * 5000}).startswith("grep: pattern:")
     full = with_defaults("grep", {"pattern": "x"})
     assert full == {"pattern": "x", "path": ".", "output_mode": "content", "-i": False}
+    assert CURSOR.defaults("grep") == {"path": ".", "output_mode": "content", "-i": False}
+    assert CURSOR.defaults("write") == {} and CURSOR.defaults("no_such_tool") == {}
+    listed = CURSOR.defaults("codebase_search")["target_directories"]
+    listed.append("src")  # a copy: the catalog's default stays empty
+    assert CURSOR.defaults("codebase_search") == {"target_directories": []}
     assert canonical_action("grep", {"pattern": "x"}) == canonical_action(
         "grep", {"pattern": "x", "path": "."}
     )

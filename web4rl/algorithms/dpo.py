@@ -25,7 +25,10 @@ class DPO(PolicyModule):
         label_smoothing: cDPO flip probability in [0, 0.5); 0 = plain DPO.
         precompute_reference: compute reference log-probs for every train/val/test pair once,
             before training, instead of a no-grad reference forward pass in every step (about
-            a quarter of a step's compute; the reference never changes). Each table is tied
+            a quarter of a step's compute). On by default because it is exact here: the
+            reference is fixed (the adapter-disabled base, or the frozen copy of
+            ``init_adapter``) and runs in eval mode, so the table holds the very log-probs the
+            per-step pass would compute (up to float summation order). Each table is tied
             to the dataset object it was computed from: fit/validate/test with other data
             recomputes it. Needs a web4rl data module (``datasets``, ``collator``,
             ``batch_size``); with other data, and under FSDP (whose sharded root module cannot
@@ -35,7 +38,7 @@ class DPO(PolicyModule):
 
     def __init__(
         self, *args, beta: float = 0.1, label_smoothing: float = 0.0,
-        precompute_reference: bool = False, **kwargs,
+        precompute_reference: bool = True, **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.beta = beta
@@ -49,7 +52,7 @@ class DPO(PolicyModule):
 
     def _pair_logps(self, batch: PreferenceBatch) -> tuple[torch.Tensor, torch.Tensor]:
         input_ids, attention_mask, labels = stack_pair(batch)
-        logps, mask = self.policy.token_logps(input_ids, attention_mask, labels)  # [2B, T-1]
+        logps, mask = self.policy.pair_token_logps(input_ids, attention_mask, labels)  # [2B, T-1]
         summed = masked_sum(logps, mask)  # [2B]
         n = batch.index.numel()
         return summed[:n], summed[n:]

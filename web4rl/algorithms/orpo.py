@@ -26,7 +26,7 @@ class ORPO(PolicyModule):
 
     def compute_loss(self, batch: PreferenceBatch) -> tuple[torch.Tensor, Metrics]:
         input_ids, attention_mask, labels = stack_pair(batch)  # [2B, T]
-        logps, mask = self.policy.token_logps(input_ids, attention_mask, labels)  # [2B, T-1]
+        logps, mask = self.policy.pair_token_logps(input_ids, attention_mask, labels)  # [2B, T-1]
         n = batch.index.numel()
         mean_logps = masked_mean(logps, mask)  # [2B]
         chosen_nll, _ = sft_nll(logps[:n], mask[:n])

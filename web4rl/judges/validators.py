@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from web4rl.sim.actions import parse_actions
+from web4rl.sim.checks import HistoryItem, all_hold
 from web4rl.sim.execute import TaskContext, ToolResult, execute_action, written_path
 from web4rl.sim.fs import Workspace, WorkspaceError
 from web4rl.sim.guardrails import check_guardrail
-from web4rl.sim.tasks import HistoryItem, all_hold
 from web4rl.sim.tools import WRITE_ARGS, WRITE_TOOLS, ToolProfile
 
 # Tools that create a file from nothing: their failure is verifiable without the user's project.

@@ -1,11 +1,13 @@
 """Stage 3 simulator: a deterministic, in-memory tool-use environment.
 
-Modules: fs (in-memory file system), tools (THE tool catalog: the web4 and cursor profiles,
-JSON Schemas, catalog text, canonical-task translation), actions (parse
-model text into actions), guardrails (unsafe-action checks), shell (the safe command subset),
-execute (run one action), rewards, tasks (format, checks, loading), generators (procedural
-tasks), curriculum (difficulty schedule + task generator), episode (the pure episode core),
-env (gymnasium ``web4rl/ToolUse-v0`` + batched form), logs (JSONL episode logs), cli.
+Modules: fs (in-memory file system; globs: its glob matcher), tools (THE tool catalog: the
+web4 and cursor profiles, JSON Schemas, catalog text, canonical-task translation), actions
+(parse model text into actions), guardrails (unsafe-action checks), shell (the safe command
+subset; shell_search: grep and find, shell_base: what every command shares), execute (run one
+action; executors / executors_web4: one function per tool), rewards, tasks (format, loading;
+checks: the success checks), generators (procedural tasks), curriculum (difficulty schedule +
+task generator), episode (the pure episode core), env (gymnasium ``web4rl/ToolUse-v0`` +
+batched form), logs (JSONL episode logs), cli.
 
 Importing this package registers ``web4rl/ToolUse-v0`` with gymnasium.
 """

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from web4rl.sim.actions import parse_actions
+from web4rl.sim.checks import HistoryItem, all_hold
 from web4rl.sim.execute import ToolResult, execute_action, written_path
 from web4rl.sim.fs import Workspace
 from web4rl.sim.guardrails import check_guardrail
 from web4rl.sim.rewards import RewardConfig, style_issues, zero_components
-from web4rl.sim.tasks import HistoryItem, Task, all_hold
+from web4rl.sim.tasks import Task
 from web4rl.sim.tools import PROFILES, ToolProfile, canonical_action, get_profile
 
 # Observation text longer than this is cut (the env's observation space is bounded).

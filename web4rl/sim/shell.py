@@ -8,6 +8,11 @@ nothing runs a real process. Unquoted globs are expanded against the workspace, 
 
 Regexes (grep) run on the `regex` module with a deadline, so a catastrophic pattern times out
 instead of hanging the step.
+
+Layout: this module runs a command line (:func:`run_command`: expansion, pipes, the command
+table) and holds the listing and text commands; ``grep`` / ``find`` and their regex handling
+are :mod:`web4rl.sim.shell_search`, what every command shares (errors, options, inputs)
+:mod:`web4rl.sim.shell_base`.
 """
 
 from __future__ import annotations
@@ -19,14 +24,25 @@ from dataclasses import dataclass
 import regex
 
 from web4rl.safety.shell_lex import ShellSyntaxError, Token, split_pipeline, tokenize
-from web4rl.sim.fs import Workspace, WorkspaceError, compile_glob
+from web4rl.sim.fs import Workspace, WorkspaceError
+from web4rl.sim.shell_base import (  # ShellError: re-exported, callers import it from here
+    ShellContext,
+    ShellError,
+    int_arg,
+    join_lines,
+    parse_opts,
+    read_inputs,
+    split_lines,
+)
+from web4rl.sim.shell_search import (  # noqa: F401 - compile_pattern, matching_lines re-exported
+    compile_pattern,
+    find_command,
+    grep_command,
+    matching_lines,
+)
 
 # A shell stage's output beyond this is cut (bounded memory even for `cat big | cat | ...`).
 MAX_STREAM_CHARS = 2_000_000
-
-
-class ShellError(Exception):
-    """A command failed; the message is its stderr line (e.g. 'cat: x: No such file')."""
 
 
 @dataclass(frozen=True)
@@ -43,113 +59,13 @@ class ShellResult:
     stderr: str
 
 
-@dataclass
-class _Ctx:
-    ws: Workspace
-    deadline: float  # time.monotonic() after which regex work stops
-
-
-# ---------------------------------------------------------------------------- option parsing
-def _parse_opts(
-    cmd: str, args: list[str], flags: str, valued: str = "", long: dict[str, str] | None = None
-) -> tuple[set[str], dict[str, str], list[str]]:
-    """getopt-style parsing: returns (flags set, {opt: value}, operands).
-
-    `flags` are single-letter boolean options, `valued` take a value ('-n 5' or '-n5'),
-    `long` maps long options to their short letter. '--' ends options.
-    """
-    on: set[str] = set()
-    values: dict[str, str] = {}
-    operands: list[str] = []
-    long = long or {}
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a == "--":
-            operands.extend(args[i + 1 :])
-            break
-        if a.startswith("--") and len(a) > 2:
-            name, eq, val = a.partition("=")
-            short = long.get(name)
-            if short is None:
-                raise ShellError(f"{cmd}: unrecognized option '{name}'")
-            if short in valued:
-                if not eq:
-                    i += 1
-                    if i >= len(args):
-                        raise ShellError(f"{cmd}: option '{name}' requires an argument")
-                    val = args[i]
-                values[short] = val
-            else:
-                on.add(short)
-        elif a.startswith("-") and len(a) > 1:
-            j = 1
-            while j < len(a):
-                c = a[j]
-                if c in valued:
-                    val = a[j + 1 :]
-                    if not val:
-                        i += 1
-                        if i >= len(args):
-                            raise ShellError(f"{cmd}: option requires an argument -- '{c}'")
-                        val = args[i]
-                    values[c] = val
-                    break
-                if c not in flags:
-                    raise ShellError(f"{cmd}: invalid option -- '{c}'")
-                on.add(c)
-                j += 1
-        else:
-            operands.append(a)
-        i += 1
-    return on, values, operands
-
-
-def _int_arg(cmd: str, text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ShellError(f"{cmd}: invalid number: '{text[:40]}'") from None
-
-
-def _lines(text: str) -> list[str]:
-    """Lines without their newline; a trailing newline does not make an extra empty line."""
-    if not text:
-        return []
-    parts = text.split("\n")
-    if parts[-1] == "":
-        parts.pop()
-    return parts
-
-
-def _join(lines: list[str]) -> str:
-    return "".join(line + "\n" for line in lines)
-
-
-def _read_inputs(ctx: _Ctx, cmd: str, files: list[str], stdin: str) -> list[tuple[str | None, str]]:
-    """(name, text) for each input: the files, or stdin (name None) when there are none."""
-    if not files:
-        return [(None, stdin)]
-    out = []
-    for f in files:
-        try:
-            out.append((f, ctx.ws.read(f)))
-        except WorkspaceError as exc:
-            reason = (
-                "Is a directory" if "is a directory" in str(exc) else "No such file or directory"
-            )
-            if "outside the workspace" in str(exc):
-                reason = "Permission denied (outside the workspace)"
-            raise ShellError(f"{cmd}: {f}: {reason}") from None
-    return out
-
 
 # ---------------------------------------------------------------------------- commands
-def _pwd(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
+def _pwd(ctx: ShellContext, args: list[str], stdin: str) -> tuple[int, str]:
     return 0, ctx.ws.cwd + "\n"
 
 
-def _echo(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
+def _echo(ctx: ShellContext, args: list[str], stdin: str) -> tuple[int, str]:
     newline = True
     while args and args[0] in ("-n", "-e", "-E"):
         newline = newline and args[0] != "-n"
@@ -157,16 +73,16 @@ def _echo(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
     return 0, " ".join(args) + ("\n" if newline else "")
 
 
-def _cat(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
-    on, _, files = _parse_opts("cat", args, "n")
-    text = "".join(t for _, t in _read_inputs(ctx, "cat", files, stdin))
+def _cat(ctx: ShellContext, args: list[str], stdin: str) -> tuple[int, str]:
+    on, _, files = parse_opts("cat", args, "n")
+    text = "".join(t for _, t in read_inputs(ctx, "cat", files, stdin))
     if "n" in on:
-        text = _join([f"{i:>6}\t{line}" for i, line in enumerate(_lines(text), 1)])
+        text = join_lines([f"{i:>6}\t{line}" for i, line in enumerate(split_lines(text), 1)])
     return 0, text
 
 
-def _ls(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
-    on, _, paths = _parse_opts("ls", args, "laA1RFh")
+def _ls(ctx: ShellContext, args: list[str], stdin: str) -> tuple[int, str]:
+    on, _, paths = parse_opts("ls", args, "laA1RFh")
     paths = paths or ["."]
     show_hidden = "a" in on or "A" in on
     ws = ctx.ws
@@ -210,248 +126,23 @@ def _ls(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
                         expanded.append(f"{d.rstrip('/')}/{rel}")
         dirs = expanded
     if files_out:
-        blocks.append(_join(files_out))
+        blocks.append(join_lines(files_out))
     with_headers = len(dirs) + bool(files_out) > 1 or "R" in on
     for d in dirs:
-        body = _join(listing(d))
+        body = join_lines(listing(d))
         blocks.append(f"{d}:\n{body}" if with_headers else body)
     if errors:
         raise ShellError("\n".join(errors))
     return 0, "\n".join(blocks)
 
 
-_BRE_SWAP = set("|()+?{}")
-
-
-def _bre_to_python(pattern: str) -> str:
-    """GNU basic regex -> Python: '\\|' '\\(' etc. are operators, the bare chars are literal."""
-    out, i, in_class = [], 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if in_class:
-            out.append(c)
-            if c == "]":
-                in_class = False
-        elif c == "[":
-            in_class = True
-            out.append(c)
-            if pattern[i + 1 : i + 2] == "]":  # '[]...]' starts with a literal ']'
-                out.append("]")
-                i += 1
-        elif c == "\\" and i + 1 < len(pattern):
-            nxt = pattern[i + 1]
-            out.append(nxt if nxt in _BRE_SWAP else c + nxt)
-            i += 1
-        elif c in _BRE_SWAP:
-            out.append("\\" + c)
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def compile_pattern(
-    cmd: str,
-    pattern: str,
-    *,
-    ignore_case: bool,
-    fixed: bool = False,
-    word: bool = False,
-    basic: bool = False,
-) -> regex.Pattern:
-    """Compile a grep pattern with the `regex` module (raises ShellError when invalid)."""
-    if fixed:
-        body = regex.escape(pattern)
-    else:
-        body = _bre_to_python(pattern) if basic else pattern
-    if word:
-        body = rf"(?<!\w)(?:{body})(?!\w)"
-    flags = regex.MULTILINE | (regex.IGNORECASE if ignore_case else 0)
-    try:
-        return regex.compile(body, flags)
-    except (regex.error, OverflowError, RecursionError, ValueError) as exc:
-        raise ShellError(f"{cmd}: invalid regular expression: {str(exc)[:120]}") from None
-
-
-def matching_lines(rx: regex.Pattern, text: str, deadline: float, cmd: str = "grep") -> list[int]:
-    """0-based indices of the lines of `text` that contain a match (ripgrep/grep semantics).
-
-    The whole text is searched at once (far faster than line by line) and match starts are
-    mapped back to lines by counting newlines incrementally. Raises ShellError if the
-    deadline passes mid-search.
-    """
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise ShellError(
-            f"{cmd}: regular expression search ran past its time budget (catastrophic backtracking or too much text)"
-        )
-    hits: list[int] = []
-    line, pos, end = 0, 0, len(text)
-    try:
-        for m in rx.finditer(text, timeout=remaining):
-            start = m.start()
-            if start == end and text.endswith("\n"):
-                break  # the empty 'line' after a final newline is not a line
-            line += text.count("\n", pos, start)
-            pos = start
-            if not hits or hits[-1] != line:
-                hits.append(line)
-    except TimeoutError:
-        raise ShellError(
-            f"{cmd}: regular expression search ran past its time budget (catastrophic backtracking or too much text)"
-        ) from None
-    return hits
-
-
-def _grep(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
-    on, values, operands = _parse_opts(
-        "grep",
-        args,
-        "inclvrRHhEFwsqoL",
-        "em",
-        {
-            "--ignore-case": "i",
-            "--line-number": "n",
-            "--count": "c",
-            "--files-with-matches": "l",
-            "--invert-match": "v",
-            "--recursive": "r",
-            "--extended-regexp": "E",
-            "--fixed-strings": "F",
-            "--word-regexp": "w",
-            "--regexp": "e",
-            "--max-count": "m",
-        },
-    )
-    if "e" in values:
-        pattern = values["e"]
-    elif operands:
-        pattern, operands = operands[0], operands[1:]
-    else:
-        raise ShellError("grep: no pattern given (usage: grep [OPTION]... PATTERN [FILE]...)")
-    rx = compile_pattern(
-        "grep",
-        pattern,
-        ignore_case="i" in on,
-        fixed="F" in on,
-        word="w" in on,
-        basic="E" not in on and "F" not in on,
-    )
-    recursive = "r" in on or "R" in on
-    inputs: list[tuple[str | None, str]] = []
-    if recursive:
-        # As GNU grep: with no operand, -r searches "." and prints names without "./".
-        for target in operands or [""]:
-            try:
-                found = list(ctx.ws.walk_files(target or "."))
-            except WorkspaceError:
-                raise ShellError(f"grep: {target}: No such file or directory") from None
-            if target and ctx.ws.is_file(target):
-                inputs.append((target, ctx.ws.read(target)))
-                continue
-            prefix = target.rstrip("/")
-            base = ctx.ws.resolve(target or ".")
-            for full in found:
-                rel = full[len(base) + 1 :]
-                inputs.append((f"{prefix}/{rel}" if target else rel, ctx.ws._files[full]))
-    else:
-        inputs = _read_inputs(ctx, "grep", operands, stdin)
-    show_names = ("H" in on or len(inputs) > 1 or recursive) and "h" not in on
-    max_count = _int_arg("grep", values["m"]) if "m" in values else None
-    out: list[str] = []
-    any_match = False
-    for name, text in inputs:
-        lines = _lines(text)
-        hits = matching_lines(rx, text, ctx.deadline)
-        if "v" in on:
-            hit_set = set(hits)
-            hits = [i for i in range(len(lines)) if i not in hit_set]
-        if max_count is not None:
-            hits = hits[:max_count]
-        any_match = any_match or bool(hits)
-        if "l" in on:
-            if hits:
-                out.append(name or "(standard input)")
-        elif "L" in on:
-            if not hits:
-                out.append(name or "(standard input)")
-        elif "c" in on:
-            out.append(f"{name}:{len(hits)}" if show_names else str(len(hits)))
-        elif "q" not in on:
-            for i in hits:
-                prefix = (f"{name}:" if show_names else "") + (f"{i + 1}:" if "n" in on else "")
-                out.append(prefix + lines[i])
-    return (0 if any_match else 1), _join(out)
-
-
-def _find(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
-    roots: list[str] = []
-    i = 0
-    while i < len(args) and not args[i].startswith("-"):
-        roots.append(args[i])
-        i += 1
-    roots = roots or ["."]
-    tests: list[Callable[[str, bool, int], bool]] = []
-    maxdepth, mindepth = None, 0
-    while i < len(args):
-        opt = args[i]
-        if opt in ("-name", "-iname", "-path", "-type", "-maxdepth", "-mindepth"):
-            if i + 1 >= len(args):
-                raise ShellError(f"find: missing argument to `{opt}'")
-            val = args[i + 1]
-            i += 2
-            if opt in ("-name", "-iname"):
-                low = opt == "-iname"
-                matcher = compile_glob(val.lower() if low else val)
-                tests.append(
-                    lambda p, d, depth, m=matcher, low=low: m.match(
-                        p.rsplit("/", 1)[-1].lower() if low else p.rsplit("/", 1)[-1]
-                    )
-                )
-            elif opt == "-path":
-                # find's -path '*' crosses '/', so match the whole path as one segment.
-                matcher = compile_glob(val.replace("/", "\x00"))
-                tests.append(lambda p, d, depth, m=matcher: m.match(p.replace("/", "\x00")))
-            elif opt == "-type":
-                if val not in ("f", "d"):
-                    raise ShellError(f"find: unknown argument to -type: {val}")
-                want_dir = val == "d"
-                tests.append(lambda p, d, depth, want_dir=want_dir: d == want_dir)
-            elif opt == "-maxdepth":
-                maxdepth = _int_arg("find", val)
-            else:
-                mindepth = _int_arg("find", val)
-        else:
-            raise ShellError(f"find: unknown predicate `{opt[:40]}'")
-    ws = ctx.ws
-    out: list[str] = []
-    for root in roots:
-        if not ws.exists(root):
-            raise ShellError(f"find: '{root}': No such file or directory")
-        base = ws.resolve(root)
-        entries: list[tuple[str, bool]] = [(root, ws.is_dir(root))]
-        if ws.is_dir(root):
-            prefix = base + "/"
-            subs = [(d, True) for d in ws._dirs if d.startswith(prefix)]
-            subs += [(f, False) for f in ws._files if f.startswith(prefix)]
-            for full, is_dir in sorted(subs):
-                entries.append((f"{root.rstrip('/')}/{full[len(prefix) :]}", is_dir))
-        for shown, is_dir in entries:
-            depth = 0 if shown == root else shown[len(root.rstrip("/")) + 1 :].count("/") + 1
-            if (maxdepth is not None and depth > maxdepth) or depth < mindepth:
-                continue
-            if all(t(shown, is_dir, depth) for t in tests):
-                out.append(shown)
-    return 0, _join(out)
-
-
-def _wc(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
-    on, _, files = _parse_opts(
+def _wc(ctx: ShellContext, args: list[str], stdin: str) -> tuple[int, str]:
+    on, _, files = parse_opts(
         "wc", args, "lwcm", long={"--lines": "l", "--words": "w", "--bytes": "c", "--chars": "m"}
     )
     chosen = [c for c in "lwmc" if c in on] or ["l", "w", "c"]
     rows: list[tuple[list[int], str | None]] = []
-    for name, text in _read_inputs(ctx, "wc", files, stdin):
+    for name, text in read_inputs(ctx, "wc", files, stdin):
         counts = {
             "l": text.count("\n"),
             "w": len(text.split()),
@@ -469,32 +160,32 @@ def _wc(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
     for values, name in rows:
         cols = " ".join(f"{v:>{width}}" for v in values)
         out.append(cols + (f" {name}" if name is not None else ""))
-    return 0, _join(out)
+    return 0, join_lines(out)
 
 
-def _head_tail(cmd: str) -> Callable[[_Ctx, list[str], str], tuple[int, str]]:
-    def run(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
+def _head_tail(cmd: str) -> Callable[[ShellContext, list[str], str], tuple[int, str]]:
+    def run(ctx: ShellContext, args: list[str], stdin: str) -> tuple[int, str]:
         # '-5' is shorthand for '-n 5'.
         args = [f"-n{a[1:]}" if len(a) > 1 and a[0] == "-" and a[1:].isdigit() else a for a in args]
-        on, values, files = _parse_opts(cmd, args, "qv", "nc", {"--lines": "n", "--bytes": "c"})
-        inputs = _read_inputs(ctx, cmd, files, stdin)
+        on, values, files = parse_opts(cmd, args, "qv", "nc", {"--lines": "n", "--bytes": "c"})
+        inputs = read_inputs(ctx, cmd, files, stdin)
         blocks = []
         for k, (name, text) in enumerate(inputs):
             if "c" in values:
-                n = _int_arg(cmd, values["c"])
+                n = int_arg(cmd, values["c"])
                 body = text[:n] if cmd == "head" else (text[-n:] if n else "")
             else:
                 spec = values.get("n", "10")
                 from_start = cmd == "tail" and spec.startswith("+")
-                n = _int_arg(cmd, spec.lstrip("+"))
-                lines = _lines(text)
+                n = int_arg(cmd, spec.lstrip("+"))
+                lines = split_lines(text)
                 if cmd == "head":
                     chosen = lines[:n] if n >= 0 else lines[: len(lines) + n]
                 elif from_start:
                     chosen = lines[max(n - 1, 0) :]
                 else:
                     chosen = lines[-n:] if n > 0 else []
-                body = _join(chosen)
+                body = join_lines(chosen)
             if len(inputs) > 1 and "q" not in on:
                 body = ("\n" if k else "") + f"==> {name} <==\n" + body
             blocks.append(body)
@@ -503,9 +194,9 @@ def _head_tail(cmd: str) -> Callable[[_Ctx, list[str], str], tuple[int, str]]:
     return run
 
 
-def _sort(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
-    on, _, files = _parse_opts("sort", args, "rnuf")
-    lines = [line for _, t in _read_inputs(ctx, "sort", files, stdin) for line in _lines(t)]
+def _sort(ctx: ShellContext, args: list[str], stdin: str) -> tuple[int, str]:
+    on, _, files = parse_opts("sort", args, "rnuf")
+    lines = [line for _, t in read_inputs(ctx, "sort", files, stdin) for line in split_lines(t)]
 
     def numeric(line: str) -> tuple[float, str]:
         m = regex.match(r"\s*(-?\d+(?:\.\d+)?)", line)
@@ -527,14 +218,14 @@ def _sort(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
                 seen.add(k)
                 uniq.append(line)
         lines = uniq
-    return 0, _join(lines)
+    return 0, join_lines(lines)
 
 
-def _uniq(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
-    on, _, files = _parse_opts("uniq", args, "cdui")
+def _uniq(ctx: ShellContext, args: list[str], stdin: str) -> tuple[int, str]:
+    on, _, files = parse_opts("uniq", args, "cdui")
     if len(files) > 1:
         raise ShellError("uniq: writing an output file is not supported")
-    lines = _lines(_read_inputs(ctx, "uniq", files, stdin)[0][1])
+    lines = split_lines(read_inputs(ctx, "uniq", files, stdin)[0][1])
     groups: list[list] = []
     for line in lines:
         k = line.lower() if "i" in on else line
@@ -547,16 +238,16 @@ def _uniq(ctx: _Ctx, args: list[str], stdin: str) -> tuple[int, str]:
         if ("d" in on and count < 2) or ("u" in on and count > 1):
             continue
         out.append(f"{count:>7} {line}" if "c" in on else line)
-    return 0, _join(out)
+    return 0, join_lines(out)
 
 
-COMMANDS: dict[str, Callable[[_Ctx, list[str], str], tuple[int, str]]] = {
+COMMANDS: dict[str, Callable[[ShellContext, list[str], str], tuple[int, str]]] = {
     "ls": _ls,
     "pwd": _pwd,
     "echo": _echo,
     "cat": _cat,
-    "grep": _grep,
-    "find": _find,
+    "grep": grep_command,
+    "find": find_command,
     "wc": _wc,
     "head": _head_tail("head"),
     "tail": _head_tail("tail"),
@@ -596,7 +287,7 @@ def run_command(ws: Workspace, command: str, timeout_s: float = 0.1) -> ShellRes
     for tok in tokens:
         if tok.is_op and tok.text != "|":
             return ShellResult(2, "", f"unsupported shell operator {tok.text!r} (only '|' pipes)")
-    ctx = _Ctx(ws, time.monotonic() + timeout_s)
+    ctx = ShellContext(ws, time.monotonic() + timeout_s)
     stdout, code = "", 0
     stages = split_pipeline(tokens)
     if not tokens:

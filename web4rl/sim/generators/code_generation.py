@@ -9,7 +9,7 @@ import random
 
 from web4rl.sim.generators.project import (
     Project,
-    _kebab,
+    kebab,
 )
 
 
@@ -54,7 +54,7 @@ def _code_generation(p: Project, rng: random.Random, difficulty: str) -> dict:
             'import React from "react";\n\n'
             f"export interface {name}Props {{\n  label: string;\n}}\n\n"
             f"export function {name}({{ label }}: {name}Props) {{\n"
-            f'  return <span className="{_kebab(name)}">{{label}}</span>;\n}}\n'
+            f'  return <span className="{kebab(name)}">{{label}}</span>;\n}}\n'
         )
         return {
             "description": f"Create a React component {name} in {path} with a `{name}Props` interface "

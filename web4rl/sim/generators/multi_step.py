@@ -10,7 +10,7 @@ import re
 
 from web4rl.sim.generators.project import (
     Project,
-    _kebab,
+    kebab,
 )
 
 
@@ -20,7 +20,7 @@ def _multi_step(p: Project, rng: random.Random, difficulty: str) -> dict:
         comp = rng.choice([c for c in p.components if c != f"{e}List"] or [f"{e}List"])
         path = f"src/components/{comp}.tsx"
         if comp == f"{e}List":
-            old, new = "<ul>", f'<ul className="{_kebab(e)}-list">'
+            old, new = "<ul>", f'<ul className="{kebab(e)}-list">'
         else:
             old, new = "<h3>{title}</h3>", "<h2>{title}</h2>"
         actions = [

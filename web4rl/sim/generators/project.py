@@ -132,13 +132,24 @@ UTILS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _kebab(name: str) -> str:
+def _lower_words(name: str, sep: str) -> str:
+    """``name`` lower-cased with ``sep`` before each capital but the first letter."""
     out = []
     for i, ch in enumerate(name):
         if ch.isupper() and i:
-            out.append("-")
+            out.append(sep)
         out.append(ch.lower())
     return "".join(out)
+
+
+def kebab(name: str) -> str:
+    """PascalCase/camelCase -> kebab-case (``TaskList`` -> ``task-list``): class names, slugs."""
+    return _lower_words(name, "-")
+
+
+def snake(name: str) -> str:
+    """PascalCase/camelCase -> snake_case (``TaskList`` -> ``task_list``)."""
+    return _lower_words(name, "_")
 
 
 @dataclass
@@ -160,7 +171,7 @@ def _component(name: str, rng: random.Random) -> str:
         f"export interface {name}Props {{\n  title: string;\n  onAction?: () => void;\n}}\n\n"
         f"export function {name}({{ title, onAction }}: {name}Props) {{\n"
         "  return (\n"
-        f'    <section className="{_kebab(name)}">\n'
+        f'    <section className="{kebab(name)}">\n'
         "      <h3>{title}</h3>\n"
         f'      <button type="button" onClick={{onAction}}>\n        {label}\n      </button>\n'
         "    </section>\n  );\n}\n"
@@ -179,7 +190,7 @@ def build_project(rng: random.Random, n_files: int) -> Project:
     files: dict[str, str] = {
         "package.json": json.dumps(
             {
-                "name": _kebab(d.app),
+                "name": kebab(d.app),
                 "version": f"0.{rng.randint(1, 9)}.0",
                 "private": True,
                 "scripts": {"dev": "vite", "build": "tsc && vite build", "test": "vitest"},

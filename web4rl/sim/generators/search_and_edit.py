@@ -9,7 +9,7 @@ import random
 
 from web4rl.sim.generators.project import (
     Project,
-    _kebab,
+    kebab,
 )
 
 
@@ -20,19 +20,19 @@ def _search_and_edit(p: Project, rng: random.Random, difficulty: str) -> dict:
         comp = rng.choice(comps)
         path = f"src/components/{comp}.tsx"
         return {
-            "description": f'In {path}, rename the CSS class "{_kebab(comp)}" to "{_kebab(comp)}-root".',
+            "description": f'In {path}, rename the CSS class "{kebab(comp)}" to "{kebab(comp)}-root".',
             "expected_actions": [
                 {
                     "tool": "search_replace",
                     "args": {
                         "file_path": path,
-                        "old_string": f'className="{_kebab(comp)}"',
-                        "new_string": f'className="{_kebab(comp)}-root"',
+                        "old_string": f'className="{kebab(comp)}"',
+                        "new_string": f'className="{kebab(comp)}-root"',
                     },
                 }
             ],
             "success": [
-                {"type": "file_contains", "path": path, "text": f'className="{_kebab(comp)}-root"'}
+                {"type": "file_contains", "path": path, "text": f'className="{kebab(comp)}-root"'}
             ],
         }
     if difficulty == "simple":

@@ -9,8 +9,8 @@ import random
 
 from web4rl.sim.generators.project import (
     Project,
-    _kebab,
     _line_count,
+    kebab,
 )
 
 
@@ -51,7 +51,7 @@ def _web4_variant(p: Project, rng: random.Random, difficulty: str) -> dict:
     version = int(old_url[-1])
     new_url = old_url[:-1] + str(version + 1)
     if rng.random() < 0.5:
-        docs = f"https://docs.{_kebab(p.domain.app)}.dev/api"
+        docs = f"https://docs.{kebab(p.domain.app)}.dev/api"
         page = (
             f"# {p.domain.app} API\n\nBase URL: {new_url}\n\n"
             f"{old_url} is deprecated.\n\n- GET {p.domain.api_path} lists {e.lower()}s\n"

@@ -57,6 +57,14 @@ class ToolProfile:
             )
         return json.dumps({"tool": tool, "args": dict(args)}, ensure_ascii=False)
 
+    def defaults(self, tool: str) -> dict[str, Any]:
+        """``tool``'s arguments that have a default -> that default, in schema order.
+
+        Empty for a tool without defaults or one this profile does not have; list defaults
+        are copies, so callers may change them.
+        """
+        return schema_defaults(self.schemas.get(tool))
+
     def catalog_text(self) -> str:
         """A compact, model-readable listing of the tools for prompts and observations.
 
@@ -168,14 +176,22 @@ def schema_for(tool: str, args: Mapping[str, Any] | None = None) -> dict | None:
     return WEB4_SCHEMAS.get(tool) or CURSOR_SCHEMAS.get(tool)
 
 
+def schema_defaults(schema: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A tool schema's arguments that have a default -> that default, in schema order (list
+    defaults copied, so callers may change them); empty for None."""
+    out: dict[str, Any] = {}
+    for name, prop in (schema or {}).get("properties", {}).items():
+        if "default" in prop:
+            default = prop["default"]
+            out[name] = list(default) if isinstance(default, list) else default
+    return out
+
+
 def with_defaults(tool: str, args: Mapping[str, Any]) -> dict:
     """Return a copy of ``args`` with every schema default filled in (args must be valid)."""
     out = dict(args)
-    schema = schema_for(tool, args)
-    for name, prop in (schema or {}).get("properties", {}).items():
-        if name not in out and "default" in prop:
-            default = prop["default"]
-            out[name] = list(default) if isinstance(default, list) else default
+    for name, default in schema_defaults(schema_for(tool, args)).items():
+        out.setdefault(name, default)
     return out
 
 
