@@ -1,4 +1,4 @@
-"""Write configs/<algorithm>_<hardware>.yaml from one table, so the 18 files cannot drift.
+"""Write configs/<algorithm>_<hardware>.yaml from one table, so the files cannot drift.
 
     python scripts/make_configs.py          # rewrite configs/
     python scripts/make_configs.py --check  # exit 1 if configs/ differs (used by the tests)
@@ -24,6 +24,18 @@ HARDWARE = {
         trainer=dict(accelerator="cpu", devices=1, precision="32-true"),
         policy=dict(model_name="web4rl/tiny", dtype="float32"),
         batch=8, accumulate=1, max_length=512, max_prompt_length=256, gpu=False,
+    ),
+    # The real model on the same 2 cores: SmolLM2-135M-Instruct (web4rl/smol, the [smol]
+    # extra). Sized from measured step times (docs/benchmarks.md, "SmolLM2 on CPU"): the web4
+    # tool catalog alone is ~600 of its tokens, so max_length 1024 keeps every simulator
+    # conversation whole; batch 1 x 8 keeps the effective batch of the seed's cpu configs.
+    "smol_cpu": dict(
+        about="2-core CPU with SmolLM2-135M-Instruct (policy.model_name web4rl/smol, needs the "
+              "[smol] extra); a fixed number of steps so each run takes tens of minutes",
+        trainer=dict(accelerator="cpu", devices=1, precision="bf16-mixed"),
+        policy=dict(model_name="web4rl/smol", dtype="float32"),
+        batch=1, accumulate=8, max_length=1024, max_prompt_length=960, gpu=False,
+        algorithms=("sft", "orpo", "dpo", "rs_sft", "awr", "grpo", "ppo"),
     ),
     "m1max": dict(
         about="Apple M1 Max (MPS): fp16 mixed (MPS has no bf16 autocast), gradient checkpointing, batch 1 x 16",
@@ -69,22 +81,27 @@ HARDWARE = {
 ALGORITHMS = {
     "sft": dict(class_path="web4rl.algorithms.SFT", data="web4rl.data.SFTDataModule",
                 about="Stage 0 supervised fine-tuning of the LoRA adapter",
-                args=dict(lr=2.0e-4, warmup_ratio=0.05), cpu_lr=2.0e-3, epochs=3),
+                args=dict(lr=2.0e-4, warmup_ratio=0.05), cpu_lr=2.0e-3, epochs=3,
+                smol=dict(lr=2.0e-4, max_steps=30)),
     "orpo": dict(class_path="web4rl.algorithms.ORPO", data="web4rl.data.PreferenceDataModule",
                  about="Stage 1 ORPO on preference pairs (no reference model)",
-                 args=dict(beta=0.1, lr=5.0e-6, warmup_ratio=0.1), cpu_lr=2.0e-3, epochs=3),
+                 args=dict(beta=0.1, lr=5.0e-6, warmup_ratio=0.1), cpu_lr=2.0e-3, epochs=3,
+                 smol=dict(lr=5.0e-5, max_steps=30)),
     "dpo": dict(class_path="web4rl.algorithms.DPO", data="web4rl.data.PreferenceDataModule",
                 about="Stage 1 DPO on preference pairs (reference = starting policy)",
                 args=dict(beta=0.1, lr=5.0e-6, warmup_ratio=0.1, label_smoothing=0.0,
-                          precompute_reference=True), cpu_lr=1.0e-3, epochs=3),
+                          precompute_reference=True), cpu_lr=1.0e-3, epochs=3,
+                smol=dict(lr=5.0e-5, max_steps=30)),
     "rs_sft": dict(class_path="web4rl.algorithms.RSSFT", data="web4rl.data.RewardFilteredDataModule",
                    about="Stage 2 rejection-sampling SFT on the best judge-scored sample per prompt",
                    args=dict(lr=3.0e-6, warmup_ratio=0.05), cpu_lr=1.0e-3, epochs=2,
-                   data_args=dict(mode="top1", threshold=0.6, max_rows=20000)),
+                   data_args=dict(mode="top1", threshold=0.6, max_rows=20000),
+                   smol=dict(lr=1.0e-4, max_steps=30)),
     "awr": dict(class_path="web4rl.algorithms.AWR", data="web4rl.data.RewardFilteredDataModule",
                 about="Stage 2 advantage-weighted regression on judge-scored samples",
                 args=dict(lr=3.0e-6, warmup_ratio=0.05), cpu_lr=1.0e-3, epochs=2,
-                data_args=dict(mode="weighted", awr_beta=5.0, awr_max_weight=10.0)),
+                data_args=dict(mode="weighted", awr_beta=5.0, awr_max_weight=10.0),
+                smol=dict(lr=1.0e-4, max_steps=30)),
 }
 
 
@@ -133,7 +150,9 @@ def lora(dropout: float) -> dict:
 def build(algorithm: str, hardware: str) -> tuple[str, dict]:
     alg, hw = ALGORITHMS[algorithm], HARDWARE[hardware]
     name = f"{algorithm}_{hardware}"
-    cpu = hardware == "cpu"
+    # smol_cpu: the cpu cadence and logging, the real model's own lr and a step budget.
+    smol = alg.get("smol") if hardware == "smol_cpu" else None
+    cpu = hw["trainer"]["accelerator"] == "cpu"
     callbacks = [
         *gate_callbacks(name, alg, cpu),
         dict(class_path="web4rl.callbacks.TokenThroughput", init_args=dict(log_every_n_steps=10)),
@@ -149,6 +168,12 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
         logger=loggers(name),
         callbacks=callbacks,
     )
+    if smol:
+        # A step budget shorter than an epoch: validate once, at the last step (counted in
+        # batches across epochs), so val/loss exists and picks the saved adapter.
+        trainer.update(max_steps=smol["max_steps"],
+                       val_check_interval=smol["max_steps"] * hw["accumulate"],
+                       check_val_every_n_epoch=None)
     policy_args = dict(hw["policy"])
     if not cpu:
         # Qwen2.5's 152k vocabulary: full fp32 logits of 16 x 4096 tokens alone are ~40 GB.
@@ -157,7 +182,7 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
     model_args = dict(policy=dict(class_path="web4rl.policy.Policy", init_args=policy_args))
     model_args.update(alg["args"])
     if cpu:
-        model_args["lr"] = alg["cpu_lr"]
+        model_args["lr"] = smol["lr"] if smol else alg["cpu_lr"]
     if hw["gpu"]:
         model_args["fused_adamw"] = True
     if hardware == "fsdp" and "precompute_reference" in model_args:
@@ -168,6 +193,8 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
                      max_length=hw.get("max_length", 4096),
                      max_prompt_length=hw.get("max_prompt_length", 2048), seed=42,
                      num_workers=0 if cpu else 4)
+    if smol:  # the few simulator prompts longer than the catalog + 360 tokens are dropped
+        data_args["overlong_prompt"] = "skip"
     data_args.update(alg.get("data_args", {}))
     config = dict(
         seed_everything=42,
@@ -182,6 +209,9 @@ def build(algorithm: str, hardware: str) -> tuple[str, dict]:
         "path/to/SFT.lora\n# Own data: --data.init_args.train_files path/to/rows.jsonl\n"
         "# Generated by scripts/make_configs.py; edit the table there, then re-run it.\n"
     )
+    if smol:
+        header += ("# Measured (docs/benchmarks.md, 'Stage 0-1 on SmolLM2'): data from "
+                   "python scripts/smol_stage01_data.py --out runs/smol/data\n")
     return name, header + yaml.safe_dump(config, sort_keys=False, width=100)
 
 
@@ -261,6 +291,13 @@ RL_ALGORITHMS = {
 RL_HARDWARE = {  # engine sizes per target: the tiny model gets short turns and episodes
     "cpu": dict(max_turns=6, max_new_tokens=160, max_length=3072, gen_batch=16, updates=30,
                 lr=1.0e-4, eval_limit=24, val_every=10),
+    # SmolLM2 on 2 shared cores (docs/benchmarks.md, "Stage 3 on SmolLM2"): one update of 8
+    # one-turn episodes took minutes there, so 2 tasks x 4 per update, a few updates, chunked
+    # logits over its 49k vocabulary, and the held-out tool_use simple/medium set of the
+    # documented run (17 tasks).
+    "smol_cpu": dict(max_turns=6, max_new_tokens=96, max_length=2048, gen_batch=16, updates=8,
+                     lr=1.0e-4, eval_limit=None, val_every=4, episodes=8, logits_chunk=256,
+                     categories=["tool_use"], heldout_generated=8, eval_batch=17),
 }
 RL_GPU = dict(max_turns=20, max_new_tokens=512, max_length=16384, gen_batch=16, updates=500,
               lr=1.0e-6, eval_limit=None, val_every=25)
@@ -270,7 +307,7 @@ def build_rl(algorithm: str, hardware: str) -> tuple[str, str]:
     alg, hw = RL_ALGORITHMS[algorithm], HARDWARE[hardware]
     rl = RL_HARDWARE.get(hardware, RL_GPU)
     name = f"{algorithm}_{hardware}"
-    cpu = hardware == "cpu"
+    cpu = hw["trainer"]["accelerator"] == "cpu"
     callbacks = [dict(class_path="lightning.pytorch.callbacks.ModelCheckpoint",
                       init_args=dict(dirpath=f"runs/{name}/checkpoints",
                                      monitor="val/success_rate", mode="max", save_top_k=1,
@@ -286,8 +323,8 @@ def build_rl(algorithm: str, hardware: str) -> tuple[str, str]:
         callbacks=callbacks,
     )
     policy_args = dict(hw["policy"])
-    if not cpu:
-        policy_args["logits_chunk_size"] = 512
+    if not cpu or "logits_chunk" in rl:
+        policy_args["logits_chunk_size"] = rl.get("logits_chunk", 512)
     # LoRA dropout off: behaviour log-probs are sampled without dropout (the module also
     # turns dropout off in its training forwards, so a continued adapter's dropout is moot).
     policy_args.update(init_adapter=None, lora=lora(dropout=0.0))
@@ -305,11 +342,15 @@ def build_rl(algorithm: str, hardware: str) -> tuple[str, str]:
                                  batch_size=rl["gen_batch"], max_length=rl["max_length"],
                                  max_reply_chars=2000 if cpu else 8000,
                                  reward=dict(class_path="web4rl.rollout.SimulatorReward")))
-    data_args = dict(engine=engine, episodes_per_update=16, group_size=alg["group_size"],
-                     num_updates=rl["updates"], procedural_fraction=0.5, heldout_fraction=0.2,
-                     heldout_generated=2, eval_batch_size=16 if cpu else 32,
+    data_args = dict(engine=engine, episodes_per_update=rl.get("episodes", 16),
+                     group_size=alg["group_size"], num_updates=rl["updates"],
+                     procedural_fraction=0.5, heldout_fraction=0.2,
+                     heldout_generated=rl.get("heldout_generated", 2),
+                     eval_batch_size=rl.get("eval_batch", 16 if cpu else 32),
                      eval_temperature=0.0, eval_limit=rl["eval_limit"], seed=42,
                      log_dir=f"runs/{name}/episodes", log_every_n_updates=10)
+    if "categories" in rl:
+        data_args["categories"] = rl["categories"]
     if cpu:  # the tiny model only meets simple and medium tasks (its warm start covers those)
         data_args["phases"] = [dict(until=1.0e12, mix=[0.7, 0.3, 0.0, 0.0])]
     config = dict(
@@ -326,13 +367,19 @@ def build_rl(algorithm: str, hardware: str) -> tuple[str, str]:
         "# Episode logs: python -m web4rl sim replay runs/<name>/episodes/<file>.jsonl\n"
         "# Generated by scripts/make_configs.py; edit the table there, then re-run it.\n"
     )
+    if hardware == "smol_cpu":
+        header += ("# Measured (docs/benchmarks.md, 'Stage 3 on SmolLM2'): HW=smol_cpu "
+                   "SFT_ADAPTER=path/to/SFT.lora bash scripts/stage3_cpu_run.sh\n")
     return name, header + yaml.safe_dump(config, sort_keys=False, width=100)
 
 
 def all_configs() -> dict[str, str]:
-    configs = dict(build(a, h) for a in ALGORITHMS for h in HARDWARE)
+    def offered(algorithm: str, hardware: str) -> bool:
+        return algorithm in HARDWARE[hardware].get("algorithms", (algorithm,))
+
+    configs = dict(build(a, h) for a in ALGORITHMS for h in HARDWARE if offered(a, h))
     configs.update(build_pipeline(h) for h in PIPELINES)
-    configs.update(build_rl(a, h) for a in RL_ALGORITHMS for h in HARDWARE)
+    configs.update(build_rl(a, h) for a in RL_ALGORITHMS for h in HARDWARE if offered(a, h))
     return configs
 
 

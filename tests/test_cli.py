@@ -35,6 +35,8 @@ def test_every_hardware_and_algorithm_has_a_config():
     for algorithm in ("sft", "orpo", "dpo", "rs_sft", "awr"):
         for hw in ("cpu", "m1max", "rtx4090", "a100", "ddp", "fsdp"):
             assert f"{algorithm}_{hw}" in names
+    assert {"sft_smol_cpu", "orpo_smol_cpu", "dpo_smol_cpu", "rs_sft_smol_cpu", "awr_smol_cpu",
+            "grpo_smol_cpu", "ppo_smol_cpu"} <= names
 
 
 def test_configs_match_their_generator():
@@ -48,10 +50,12 @@ def test_config_parses_against_signatures(config):
     cli = ParseOnlyCLI(args=["fit", "--config", str(config)], run=True)
     cfg = cli.config["fit"]
     hw = config.stem.rsplit("_", 1)[1]
+    smol = config.stem.endswith("_smol_cpu")  # the real model on CPU (issue 13)
     policy = cfg.model.init_args.policy.init_args
     assert policy.lora.r == 16 and policy.lora.alpha == 32
     if hw == "cpu":
-        assert policy.model_name == "web4rl/tiny"
+        assert policy.model_name == ("web4rl/smol" if smol else "web4rl/tiny")
+        assert (cfg.trainer.max_steps > 0) == smol  # smol: a step budget, tiny: epochs
     else:
         assert cfg.model.init_args.lr in (5e-6, 2e-4, 3e-6)
         assert cfg.trainer.gradient_clip_val == 1.0
