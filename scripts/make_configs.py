@@ -28,7 +28,7 @@ HARDWARE = {
         batch=8, accumulate=1, max_length=512, max_prompt_length=256, gpu=False,
     ),
     # The real model on the same 2 cores: SmolLM2-135M-Instruct (web4rl/smol, the [smol]
-    # extra). Sized from measured step times (docs/benchmarks.md, "SmolLM2 on CPU"): the web4
+    # extra). Sized from measured step times (docs/benchmarks.md, "Stage 0-1 on SmolLM2"): the web4
     # tool catalog alone is ~600 of its tokens, so max_length 1024 keeps every simulator
     # conversation whole; batch 1 x 8 keeps the effective batch of the seed's cpu configs.
     "smol_cpu": dict(
@@ -37,7 +37,7 @@ HARDWARE = {
         trainer=dict(accelerator="cpu", devices=1, precision="bf16-mixed"),
         policy=dict(model_name="web4rl/smol", dtype="float32"),
         batch=1, accumulate=8, max_length=1024, max_prompt_length=960, gpu=False,
-        algorithms=("sft", "orpo", "dpo"),
+        algorithms=("sft", "orpo", "dpo", "rs_sft", "awr", "grpo", "ppo"),
     ),
     "m1max": dict(
         about="Apple M1 Max (MPS): fp16 mixed (MPS has no bf16 autocast), gradient checkpointing, batch 1 x 16",
@@ -97,11 +97,13 @@ ALGORITHMS = {
     "rs_sft": dict(class_path="web4rl.algorithms.RSSFT", data="web4rl.data.RewardFilteredDataModule",
                    about="Stage 2 rejection-sampling SFT on the best judge-scored sample per prompt",
                    args=dict(lr=3.0e-6, warmup_ratio=0.05), cpu_lr=1.0e-3, epochs=2,
-                   data_args=dict(mode="top1", threshold=0.6, max_rows=20000)),
+                   data_args=dict(mode="top1", threshold=0.6, max_rows=20000),
+                   smol=dict(lr=1.0e-4, max_steps=30)),
     "awr": dict(class_path="web4rl.algorithms.AWR", data="web4rl.data.RewardFilteredDataModule",
                 about="Stage 2 advantage-weighted regression on judge-scored samples",
                 args=dict(lr=3.0e-6, warmup_ratio=0.05), cpu_lr=1.0e-3, epochs=2,
-                data_args=dict(mode="weighted", awr_beta=5.0, awr_max_weight=10.0)),
+                data_args=dict(mode="weighted", awr_beta=5.0, awr_max_weight=10.0),
+                smol=dict(lr=1.0e-4, max_steps=30)),
 }
 
 
@@ -291,6 +293,13 @@ RL_ALGORITHMS = {
 RL_HARDWARE = {  # engine sizes per target: the tiny model gets short turns and episodes
     "cpu": dict(max_turns=6, max_new_tokens=160, max_length=3072, gen_batch=16, updates=30,
                 lr=1.0e-4, eval_limit=24, val_every=10),
+    # SmolLM2 on 2 shared cores (docs/benchmarks.md, "Stage 3 on SmolLM2"): one update of 8
+    # one-turn episodes took minutes there, so 2 tasks x 4 per update, a few updates, chunked
+    # logits over its 49k vocabulary, and the held-out tool_use simple/medium set of the
+    # documented run (17 tasks).
+    "smol_cpu": dict(max_turns=6, max_new_tokens=96, max_length=2048, gen_batch=16, updates=8,
+                     lr=1.0e-4, eval_limit=None, val_every=4, episodes=8, logits_chunk=256,
+                     categories=["tool_use"], heldout_generated=8, eval_batch=17),
 }
 RL_GPU = dict(max_turns=20, max_new_tokens=512, max_length=16384, gen_batch=16, updates=500,
               lr=1.0e-6, eval_limit=None, val_every=25)
@@ -300,7 +309,7 @@ def build_rl(algorithm: str, hardware: str) -> tuple[str, str]:
     alg, hw = RL_ALGORITHMS[algorithm], HARDWARE[hardware]
     rl = RL_HARDWARE.get(hardware, RL_GPU)
     name = f"{algorithm}_{hardware}"
-    cpu = hardware == "cpu"
+    cpu = hw["trainer"]["accelerator"] == "cpu"
     callbacks = [dict(class_path="lightning.pytorch.callbacks.ModelCheckpoint",
                       init_args=dict(dirpath=f"runs/{name}/checkpoints",
                                      monitor="val/success_rate", mode="max", save_top_k=1,
@@ -316,8 +325,8 @@ def build_rl(algorithm: str, hardware: str) -> tuple[str, str]:
         callbacks=callbacks,
     )
     policy_args = dict(hw["policy"])
-    if not cpu:
-        policy_args["logits_chunk_size"] = 512
+    if not cpu or "logits_chunk" in rl:
+        policy_args["logits_chunk_size"] = rl.get("logits_chunk", 512)
     # LoRA dropout off: behaviour log-probs are sampled without dropout (the module also
     # turns dropout off in its training forwards, so a continued adapter's dropout is moot).
     policy_args.update(init_adapter=None, lora=lora(dropout=0.0))
@@ -335,11 +344,15 @@ def build_rl(algorithm: str, hardware: str) -> tuple[str, str]:
                                  batch_size=rl["gen_batch"], max_length=rl["max_length"],
                                  max_reply_chars=2000 if cpu else 8000,
                                  reward=dict(class_path="web4rl.rollout.SimulatorReward")))
-    data_args = dict(engine=engine, episodes_per_update=16, group_size=alg["group_size"],
-                     num_updates=rl["updates"], procedural_fraction=0.5, heldout_fraction=0.2,
-                     heldout_generated=2, eval_batch_size=16 if cpu else 32,
+    data_args = dict(engine=engine, episodes_per_update=rl.get("episodes", 16),
+                     group_size=alg["group_size"], num_updates=rl["updates"],
+                     procedural_fraction=0.5, heldout_fraction=0.2,
+                     heldout_generated=rl.get("heldout_generated", 2),
+                     eval_batch_size=rl.get("eval_batch", 16 if cpu else 32),
                      eval_temperature=0.0, eval_limit=rl["eval_limit"], seed=42,
                      log_dir=f"runs/{name}/episodes", log_every_n_updates=10)
+    if "categories" in rl:
+        data_args["categories"] = rl["categories"]
     if cpu:  # the tiny model only meets simple and medium tasks (its warm start covers those)
         data_args["phases"] = [dict(until=1.0e12, mix=[0.7, 0.3, 0.0, 0.0])]
     config = dict(
@@ -356,6 +369,9 @@ def build_rl(algorithm: str, hardware: str) -> tuple[str, str]:
         "# Episode logs: python -m web4rl sim replay runs/<name>/episodes/<file>.jsonl\n"
         "# Generated by scripts/make_configs.py; edit the table there, then re-run it.\n"
     )
+    if hardware == "smol_cpu":
+        header += ("# Measured (docs/benchmarks.md, 'Stage 3 on SmolLM2'): HW=smol_cpu "
+                   "SFT_ADAPTER=path/to/SFT.lora bash scripts/stage3_cpu_run.sh\n")
     return name, header + yaml.safe_dump(config, sort_keys=False, width=100)
 
 

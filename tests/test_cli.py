@@ -35,7 +35,8 @@ def test_every_hardware_and_algorithm_has_a_config():
     for algorithm in ("sft", "orpo", "dpo", "rs_sft", "awr"):
         for hw in ("cpu", "m1max", "rtx4090", "a100", "ddp", "fsdp"):
             assert f"{algorithm}_{hw}" in names
-    assert {"sft_smol_cpu", "orpo_smol_cpu", "dpo_smol_cpu"} <= names
+    assert {"sft_smol_cpu", "orpo_smol_cpu", "dpo_smol_cpu", "rs_sft_smol_cpu", "awr_smol_cpu",
+            "grpo_smol_cpu", "ppo_smol_cpu"} <= names
 
 
 def test_configs_match_their_generator():

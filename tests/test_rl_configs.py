@@ -13,7 +13,7 @@ RL_CONFIGS = [p for p in CONFIGS if p.stem.startswith(("ppo_", "grpo_"))]
 def test_all_hardware_targets_have_rl_configs():
     names = {p.stem for p in RL_CONFIGS}
     assert names == {f"{a}_{h}" for a in ("ppo", "grpo")
-                     for h in ("cpu", "m1max", "rtx4090", "a100", "ddp", "fsdp")}
+                     for h in ("cpu", "smol_cpu", "m1max", "rtx4090", "a100", "ddp", "fsdp")}
 
 
 @pytest.mark.parametrize("config", RL_CONFIGS, ids=lambda p: p.stem)
@@ -22,7 +22,9 @@ def test_rl_config_parses_with_design_numbers(config):
     model, data = cfg.model.init_args, cfg.data.init_args
     engine = data.engine.init_args
     assert cfg.trainer.gradient_clip_val is None and model.max_grad_norm == 1.0  # manual opt.
-    assert data.episodes_per_update == 16 and model.clip == 0.2 and model.kl_coef == 0.05
+    smol = config.stem.endswith("_smol_cpu")  # SmolLM2 on 2 cores: 2 tasks x 4 per update
+    assert data.episodes_per_update == (8 if smol else 16)
+    assert model.clip == 0.2 and model.kl_coef == 0.05
     assert model.kl_target == 0.1 and engine.tools == "web4"
     if config.stem.startswith("ppo"):
         assert (model.epochs, model.minibatch_size, model.vf_coef, model.entropy_coef) == (
@@ -31,7 +33,7 @@ def test_rl_config_parses_with_design_numbers(config):
     else:
         assert data.group_size == 4 and model.aggregation == "seq-mean-token-mean"
     if config.stem.endswith("_cpu"):
-        assert model.policy.init_args.model_name == "web4rl/tiny"
+        assert model.policy.init_args.model_name == ("web4rl/smol" if smol else "web4rl/tiny")
     else:
         assert model.lr == 1e-6 and engine.max_turns == 20
 
