@@ -3,8 +3,9 @@ before/after table says which differences are larger than the noise of a few hun
 
     python scripts/eval_intervals.py runs/smol/eval_base runs/smol/eval_sft runs/smol/eval_dpo
 
-Each argument is an ``evaluate -o`` directory (its ``eval.json`` and ``generations/``); the
-same prompts and tasks must have been evaluated in each (same ``--eval-file``, ``--tasks``).
+Each argument is an ``evaluate -o`` directory (its ``eval.json`` and ``generations/``; an adapter
+found in two directories has their prompts and tasks merged); the same prompts and tasks must
+have been evaluated for each adapter (same ``--eval-file``, ``--tasks``), or pass ``--common``.
 The first adapter found is the baseline of the paired columns.
 
 - rates (JSON-valid, schema-valid, first action): ``k/n`` and a Wilson 95% interval;
@@ -131,19 +132,28 @@ def table(adapters: dict[str, dict]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dirs", nargs="+", type=Path, help="evaluate -o directories")
+    ap.add_argument("--common", action="store_true", help="compare only the prompts and tasks "
+                    "every directory evaluated (e.g. one run used a smaller --limit / --tasks)")
     args = ap.parse_args()
     adapters: dict[str, dict] = {}
     for d in args.dirs:
         for name, entry in load(d).items():
-            if name in adapters:
-                print(f"eval_intervals: {d}: adapter {name!r} seen twice; skipped", file=sys.stderr)
+            if name in adapters:  # e.g. its prompts and its tasks evaluated in two runs
+                adapters[name]["prompts"].update(entry["prompts"])
+                adapters[name]["tasks"].update(entry["tasks"])
                 continue
             adapters[name] = entry
     first = next(iter(adapters.values()))
+    if args.common:  # greedy decoding in fixed chunks: a shorter run's rows equal the longer's
+        ids = set.intersection(*(set(a["prompts"]) for a in adapters.values()))
+        tasks = set.intersection(*(set(a["tasks"]) for a in adapters.values()))
+        for a in adapters.values():
+            a["prompts"] = {i: r for i, r in a["prompts"].items() if i in ids}
+            a["tasks"] = {t: r for t, r in a["tasks"].items() if t in tasks}
     for name, a in adapters.items():
         if set(a["prompts"]) != set(first["prompts"]) or set(a["tasks"]) != set(first["tasks"]):
-            print(f"eval_intervals: {name}: other prompts or tasks than the baseline",
-                  file=sys.stderr)
+            print(f"eval_intervals: {name}: other prompts or tasks than the baseline "
+                  "(--common compares the shared ones)", file=sys.stderr)
             return 2
     print(table(adapters))
     return 0

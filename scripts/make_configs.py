@@ -4,7 +4,9 @@
     python scripts/make_configs.py --check  # exit 1 if configs/ differs (used by the tests)
 
 Numbers are DESIGN.md section 6. The cpu configs use the built-in tiny model with a larger
-learning rate and shorter sequences so they finish in minutes on 2 cores.
+learning rate and shorter sequences so they finish in minutes on 2 cores. The smol_cpu configs
+(SFT, ORPO, DPO) run SmolLM2-135M-Instruct on the same 2 cores with a 30-step budget
+(docs/benchmarks.md, "Stage 0-1 on SmolLM2").
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ HARDWARE = {
         batch=8, accumulate=1, max_length=512, max_prompt_length=256, gpu=False,
     ),
     # The real model on the same 2 cores: SmolLM2-135M-Instruct (web4rl/smol, the [smol]
-    # extra). Sized from measured step times (docs/benchmarks.md, "SmolLM2 on CPU"): the web4
+    # extra). Sized from measured step times (docs/benchmarks.md, "Stage 0-1 on SmolLM2"): the web4
     # tool catalog alone is ~600 of its tokens, so max_length 1024 keeps every simulator
     # conversation whole; batch 1 x 8 keeps the effective batch of the seed's cpu configs.
     "smol_cpu": dict(
@@ -82,7 +84,7 @@ ALGORITHMS = {
     "sft": dict(class_path="web4rl.algorithms.SFT", data="web4rl.data.SFTDataModule",
                 about="Stage 0 supervised fine-tuning of the LoRA adapter",
                 args=dict(lr=2.0e-4, warmup_ratio=0.05), cpu_lr=2.0e-3, epochs=3,
-                smol=dict(lr=2.0e-4, max_steps=30)),
+                smol=dict(lr=1.0e-3, max_steps=30)),
     "orpo": dict(class_path="web4rl.algorithms.ORPO", data="web4rl.data.PreferenceDataModule",
                  about="Stage 1 ORPO on preference pairs (no reference model)",
                  args=dict(beta=0.1, lr=5.0e-6, warmup_ratio=0.1), cpu_lr=2.0e-3, epochs=3,
