@@ -143,6 +143,13 @@ def test_card_has_metadata_lineage_and_gates(tmp_path):
     assert "| json_validity | 0.9950 | 0.99 | yes |" in text
 
 
+def test_card_title_names_the_run_when_the_directory_name_is_generic(tmp_path):
+    from web4rl.adapters.card import card_title
+    assert card_title(tmp_path / "orpo_cpu" / "adapter") == "orpo_cpu/adapter"
+    assert card_title(tmp_path / "runs" / "Final") == "runs/Final"
+    assert card_title(tmp_path / "web4-sft-v3") == "web4-sft-v3"
+
+
 def test_cli_bad_input_is_one_line(tmp_path, capsys):
     assert adapters_main(["merge", str(tmp_path / "nope"), "-o", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err

@@ -59,6 +59,20 @@ def _gate_rows(report: dict, adapter_name: str | None) -> list[str]:
     return rows
 
 
+# Directory names web4rl and PEFT users give every adapter (runs/<config>/adapter, .../final):
+# as a card title they say nothing, so the run directory above them names the card instead.
+_GENERIC_DIR_NAMES = frozenset({"adapter", "adapters", "lora", "final", "best", "last", "checkpoint"})
+
+
+def card_title(adapter: str | os.PathLike) -> str:
+    """The card's heading: the adapter directory's name, or ``<run>/<name>`` when the name is
+    generic (``runs/orpo_cpu/adapter`` -> ``orpo_cpu/adapter``)."""
+    path = Path(adapter).resolve()
+    if path.name.lower() in _GENERIC_DIR_NAMES and path.parent.name:
+        return f"{path.parent.name}/{path.name}"
+    return path.name
+
+
 def write_card(adapter: str | os.PathLike, out: str | os.PathLike, *, lineage: list[dict] | None = None,
                eval_report: dict | None = None, eval_adapter: str | None = None,
                base: str | None = None,
@@ -73,7 +87,7 @@ def write_card(adapter: str | os.PathLike, out: str | os.PathLike, *, lineage: l
                         + sorted({e["algorithm"].lower() for e in lineage if e.get("algorithm")})),
             *_yaml_list("datasets", datasets), "---", ""]
     body = [
-        f"# {Path(adapter).name}", "",
+        f"# {card_title(adapter)}", "",
         f"LoRA adapter (r={info.r}, alpha={info.alpha:g}, targets: "
         f"{', '.join(sorted(info.target_modules))}) for `{base_name}`, trained with web4rl.", "",
         "## Use", "", "```python", "from peft import PeftModel",
