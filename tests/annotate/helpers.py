@@ -43,3 +43,19 @@ def gold_rows(n: int = 6) -> list[dict]:
          "rejected": f"I cannot do that {i}."}
         for i in range(n)
     ]
+
+
+def round_robin(con):
+    """Yield (annotator id, comparison id) round-robin over the annotators until every queue is
+    empty. The caller labels each comparison before asking for the next one (the store hands out
+    the next comparison only after the last was submitted)."""
+    from web4rl.annotate import store
+
+    active = {r[0] for r in con.execute("SELECT id FROM annotators ORDER BY id")}
+    while active:
+        for aid in list(active):
+            cid = store.next_comparison(con, aid)
+            if cid is None:
+                active.discard(aid)
+                continue
+            yield aid, cid

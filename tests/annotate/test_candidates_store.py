@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.annotate.helpers import XSS, sample_rows, write_jsonl
+from tests.annotate.helpers import XSS, round_robin, sample_rows, write_jsonl
 from web4rl.annotate import db, store
 from web4rl.annotate.candidates import import_candidates
 from web4rl.cli import main as web4rl_main
@@ -70,16 +70,9 @@ def test_overlap_comparisons_get_two_distinct_annotators_others_one(annot_db):
     con = db.connect(path)
     ids = [r[0] for r in con.execute("SELECT id FROM annotators ORDER BY id")]
     done: dict[int, list[int]] = {}
-    # Round-robin until every annotator's queue is empty.
-    active = set(ids)
-    while active:
-        for aid in list(active):
-            cid = store.next_comparison(con, aid)
-            if cid is None:
-                active.discard(aid)
-                continue
-            store.submit_label(con, cid, aid, LABEL)
-            done.setdefault(cid, []).append(aid)
+    for aid, cid in round_robin(con):
+        store.submit_label(con, cid, aid, LABEL)
+        done.setdefault(cid, []).append(aid)
     overlap = {r[0]: r[1] for r in con.execute("SELECT id, overlap FROM comparisons WHERE gold IS NULL")}
     assert set(done) == set(overlap)
     for cid, who in done.items():

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.annotate.helpers import round_robin
 from web4rl.annotate import db, store
 from web4rl.annotate.export import collect_pairs, export_pairs, split_path, stratified_split
 from web4rl.data import PreferenceDataModule
@@ -17,25 +18,18 @@ def label_everything(con, overlap_conflicts: int = 1):
     """Label every work comparison. Rule by comparison id: id % 10 == 0 -> Tie, id % 10 == 1 ->
     low confidence, else A (even ids) / B (odd ids) with high confidence. On the first
     ``overlap_conflicts`` overlap comparisons the second annotator disagrees."""
-    ids = [r[0] for r in con.execute("SELECT id FROM annotators ORDER BY id")]
     conflicts = set(r[0] for r in con.execute(
         "SELECT id FROM comparisons WHERE overlap = 1 AND id % 10 > 1 ORDER BY id LIMIT ?",
         (overlap_conflicts,)))
     seen: Counter[int] = Counter()
-    active = set(ids)
-    while active:
-        for aid in list(active):
-            cid = store.next_comparison(con, aid)
-            if cid is None:
-                active.discard(aid)
-                continue
-            choice = "Tie" if cid % 10 == 0 else ("A" if cid % 2 == 0 else "B")
-            if cid in conflicts and seen[cid] == 1:
-                choice = "B" if choice == "A" else "A"
-            conf = "low" if cid % 10 == 1 else "high"
-            tags = ("verbose", "correct_tool") if choice != "Tie" else ()
-            store.submit_label(con, cid, aid, store.LabelInput(choice, tags, conf, "why", None))
-            seen[cid] += 1
+    for aid, cid in round_robin(con):
+        choice = "Tie" if cid % 10 == 0 else ("A" if cid % 2 == 0 else "B")
+        if cid in conflicts and seen[cid] == 1:
+            choice = "B" if choice == "A" else "A"
+        conf = "low" if cid % 10 == 1 else "high"
+        tags = ("verbose", "correct_tool") if choice != "Tie" else ()
+        store.submit_label(con, cid, aid, store.LabelInput(choice, tags, conf, "why", None))
+        seen[cid] += 1
     return conflicts
 
 

@@ -253,16 +253,20 @@ class _Probe(L.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.1)
 
 
+def _fit_one_epoch(probe, dm) -> None:
+    """One quiet CPU epoch of ``probe`` over ``dm`` (no logger, checkpoints or sanity check)."""
+    L.Trainer(
+        max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+    ).fit(probe, datamodule=dm)  # fmt: skip
+
+
 @pytest.mark.parametrize("num_workers", [0, 2])
 def test_trainer_fit_with_workers(write_jsonl, pref_row, tokenizer, num_workers):
     path = write_jsonl("p.jsonl", [pref_row(i) for i in range(20)])
     dm = PreferenceDataModule(train_files=str(path), batch_size=4, num_workers=num_workers)
     probe = _Probe(tokenizer)
-    trainer = L.Trainer(
-        max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
-    )  # fmt: skip
-    trainer.fit(probe, datamodule=dm)
+    _fit_one_epoch(probe, dm)
     assert sorted(probe.seen) == list(range(16)) and probe.val_batches == 1
 
 
@@ -273,11 +277,7 @@ def test_trainer_fit_without_val_split(write_jsonl, sft_row, tokenizer):
         split_fractions=(1.0, 0.0, 0.0),
     )
     probe = _Probe(tokenizer)
-    trainer = L.Trainer(
-        max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
-    )  # fmt: skip
-    trainer.fit(probe, datamodule=dm)
+    _fit_one_epoch(probe, dm)
     assert sorted(probe.seen) == list(range(6)) and probe.val_batches == 0
 
 
