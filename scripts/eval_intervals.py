@@ -56,7 +56,12 @@ def sign_test(wins: int, losses: int) -> float:
 
 def load(directory: Path) -> dict[str, dict]:
     """adapter name -> {"prompts": {id: generation row}, "tasks": {id: row}, "settings"}."""
-    result = json.loads((directory / "eval.json").read_text(encoding="utf-8"))
+    report = directory / "eval.json"
+    if not report.is_file():  # an unfinished or mistyped run: say which, not a pathlib traceback
+        print(f"eval_intervals: {report}: not found (is {directory} a finished "
+              "`web4rl evaluate -o` directory?)", file=sys.stderr)
+        raise SystemExit(2)
+    result = json.loads(report.read_text(encoding="utf-8"))
     out = {}
     for name, entry in result["adapters"].items():
         gens = {}
