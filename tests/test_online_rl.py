@@ -75,15 +75,29 @@ def test_ppo_resume_mid_run_equals_uninterrupted(tmp_path):
     assert full.kl_ctl.value == resumed.kl_ctl.value != 0.05
 
 
+def _two_bf16_mixed_updates(cls, tmp_path, accelerator: str) -> None:
+    module = _module(cls, tmp_path)
+    lora0, _ = lora_and_base_params(module)
+    dm = BanditDataModule(favourite_text(module.policy), num_updates=2)
+    cpu_trainer(tmp_path, accelerator=accelerator, precision="bf16-mixed",
+                max_epochs=1).fit(module, dm)
+    lora1, _ = lora_and_base_params(module)
+    assert any(not torch.equal(lora0[k], lora1[k].to(lora0[k].device)) for k in lora0)
+    if cls is PPO:
+        assert module.value_head.weight.dtype == torch.float32
+
+
+@pytest.mark.parametrize("cls", [GRPO, PPO])
+def test_online_rl_bf16_mixed_on_cpu(cls, tmp_path):
+    """Two updates under bf16-mixed on CPU, the precision of the smol_cpu configs (PPO's value
+    head used to return bfloat16 under autocast into prepare()'s float32 buffer and crash)."""
+    _two_bf16_mixed_updates(cls, tmp_path, "cpu")
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 @pytest.mark.parametrize("cls", [GRPO, PPO])
 def test_online_rl_bf16_mixed_on_gpu(cls, tmp_path):
     """Two updates on CUDA under bf16-mixed: rollouts, prepare and minibatch steps run on the
     device and the adapter changes."""
-    module = _module(cls, tmp_path)
-    lora0, _ = lora_and_base_params(module)
-    dm = BanditDataModule(favourite_text(module.policy), num_updates=2)
-    cpu_trainer(tmp_path, accelerator="gpu", precision="bf16-mixed", max_epochs=1).fit(module, dm)
-    lora1, _ = lora_and_base_params(module)
-    assert any(not torch.equal(lora0[k], lora1[k].to(lora0[k].device)) for k in lora0)
+    _two_bf16_mixed_updates(cls, tmp_path, "gpu")

@@ -53,8 +53,12 @@ class PPO(OnlineRLModule):
             self.value_head.load_state_dict(torch.load(init_value_head, weights_only=True))
 
     def values(self, hidden: torch.Tensor) -> torch.Tensor:
-        """[N, T-1] V(state before token t+1) from hidden [N, T, H]."""
-        return self.value_head(hidden[:, :-1].float()).squeeze(-1)
+        """[N, T-1] V(state before token t+1) from hidden [N, T, H], in float32.
+
+        Outside autocast: under bf16-mixed the head would otherwise return bfloat16, which
+        neither fits prepare()'s float32 buffers nor keeps the regression targets' precision."""
+        with torch.autocast(hidden.device.type, enabled=False):
+            return self.value_head(hidden[:, :-1].float()).squeeze(-1)
 
     def prepare(self, batch: RolloutBatch) -> dict[str, torch.Tensor]:
         mask = batch.policy_mask[:, 1:]
