@@ -143,3 +143,35 @@ def test_episode_logs_replay(policy, tmp_path):
     assert [len([r for r in e if r["type"] == "step"]) for e in episodes] == batch.num_turns.tolist()
     with (tmp_path / "out.txt").open("w") as fh:
         assert sim_main(["replay", str(log)], stdout=fh) == 0
+
+
+def test_heldout_set_is_played_once_per_policy_during_fit(tmp_path, monkeypatch):
+    """With val_check_interval equal to num_updates, Lightning validates after the last update
+    and again at the end of the (unsized) epoch, with the same weights. The held-out set is
+    played once: the second pass yields no batch (a SmolLM2 GRPO run spent ~5 CPU minutes
+    replaying it); a standalone `validate` still plays it every time."""
+    from tests.helpers import cpu_trainer
+    from web4rl.algorithms import GRPO
+
+    engine = RolloutEngine(tools=TOOLS, max_turns=1, max_new_tokens=4)
+    dm = RolloutDataModule(engine, episodes_per_update=4, group_size=4, num_updates=2,
+                           categories=["tool_use"], eval_limit=2, eval_batch_size=2, seed=0)
+    played = []
+    real = engine.play_tasks
+
+    def counting(model, tokenizer, tasks, *args, **kwargs):
+        if all(t.id in dm.heldout_ids for t in tasks):
+            played.append(dm.update)
+        return real(model, tokenizer, tasks, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "play_tasks", counting)
+    module = GRPO(policy=Policy("web4rl/tiny", lora=LoraSettings(r=4, alpha=8)), lr=1e-3,
+                  minibatch_size=4)
+    trainer = cpu_trainer(tmp_path, max_epochs=1, val_check_interval=2,
+                          check_val_every_n_epoch=None, num_sanity_val_steps=0)
+    trainer.fit(module, dm)
+    assert played == [2]
+    assert "val/success_rate" in trainer.callback_metrics
+    trainer.validate(module, dm)
+    trainer.validate(module, dm)
+    assert played == [2, 2, 2]

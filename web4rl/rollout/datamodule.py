@@ -126,6 +126,7 @@ class RolloutDataModule(L.LightningDataModule):
         self.generator = TaskGenerator(tasks=train, procedural_fraction=procedural_fraction,
                                        categories=cats)
         self.update = 0  # training batches played so far (the next one is number `update`)
+        self._heldout_played_after: int | None = None  # `update` at the last held-out play in fit
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
@@ -185,6 +186,8 @@ class RolloutDataModule(L.LightningDataModule):
     def play_heldout(self, index: int) -> RolloutBatch | None:
         """This rank's held-out batch ``index`` (None past the end), played with the current
         policy; under DDP the ranks take the chunks round-robin."""
+        if index == 0 and self._heldout_already_played():
+            return None
         world = self.trainer.world_size if self.trainer is not None else 1
         start = (index * world + self._rank) * self.eval_batch_size
         chunk = self.heldout[start:start + self.eval_batch_size]
@@ -198,6 +201,17 @@ class RolloutDataModule(L.LightningDataModule):
         if self.log_dir is not None:
             self._log_episodes(envs, f"heldout-update{self.update:06d}", self.seed + index)
         return batch
+
+    def _heldout_already_played(self) -> bool:
+        """True when, inside ``fit``, the held-out set was already played after this many
+        updates: Lightning validates after the last update and again at the end of the unsized
+        epoch, with the same weights (on a CPU that replay cost minutes). Outside ``fit`` (a
+        standalone ``validate``) every call plays."""
+        fitting = self.trainer is not None and self.trainer.state.fn == "fit"
+        if fitting and self._heldout_played_after == self.update:
+            return True
+        self._heldout_played_after = self.update if fitting else None
+        return False
 
     # ------------------------------------------------------------------ loaders
     def train_dataloader(self) -> DataLoader:
